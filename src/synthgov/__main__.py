@@ -1,0 +1,3 @@
+from synthgov.cli.main import main
+
+main()

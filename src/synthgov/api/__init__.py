@@ -1,0 +1,5 @@
+"""HTTP surface: ``create_app(platform)``."""
+
+from synthgov.api.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,50 @@
+"""The FastAPI application. Views only translate; services do the work."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+import synthgov
+from synthgov.api import problems
+from synthgov.api.deps import PlatformDep
+from synthgov.bootstrap import Platform
+
+DESCRIPTION = """Label generated content to GB 45438-2025 and trace it back to its generation record.
+
+Authenticate with `Authorization: Bearer <key>`; create keys with `synthgov apikey create`.
+Errors are `application/problem+json` (RFC 9457)."""
+
+
+def create_app(platform: Platform) -> FastAPI:
+    from synthgov.labeling.views import router as labeling_router
+    from synthgov.tracing.views import router as tracing_router
+
+    app = FastAPI(title="synthgov", version=synthgov.__version__, description=DESCRIPTION)
+    app.state.platform = platform
+    problems.install(app)
+    app.include_router(labeling_router)
+    app.include_router(tracing_router)
+
+    @app.get("/healthz", operation_id="health", tags=["meta"])
+    def health(platform: PlatformDep) -> dict:
+        return {"status": "ok", "version": synthgov.__version__, "demo": platform.settings.demo}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(platform: PlatformDep) -> str:
+        banner = (
+            '<p style="background:#b00;color:#fff;padding:.5em">DEMO provider profile: '
+            "labels carry a demo ContentProducer code. Do not publish this output.</p>"
+            if platform.settings.demo
+            else ""
+        )
+        return (
+            "<!doctype html><meta charset=utf-8><title>synthgov</title>"
+            f"<h1>synthgov {synthgov.__version__}</h1>{banner}"
+            f"<p>Provider: <code>{html.escape(platform.settings.provider_code or 'not configured')}</code></p>"
+            '<p><a href="/docs">API documentation (OpenAPI)</a></p>'
+        )
+
+    return app

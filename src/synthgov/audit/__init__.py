@@ -1,0 +1,1 @@
+"""Audit: typed events appended in the same transaction as the change they record."""

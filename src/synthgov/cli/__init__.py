@@ -1,0 +1,1 @@
+"""Command-line surface: mounts each domain's ``cli.py``."""

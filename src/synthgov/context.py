@@ -1,0 +1,71 @@
+"""``Ctx``: one unit of work. The caller opens it, services use it, it commits exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from synthgov.permissions import Actor
+
+if TYPE_CHECKING:
+    from synthgov.bootstrap import Platform
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Ctx:
+    platform: Platform
+    session: Session
+    actor: Actor
+    clock: Callable[[], datetime] = utcnow
+    # Work to run after a successful commit, or to undo a side effect if the commit fails.
+    _on_rollback: list[Callable[[], None]] = field(default_factory=list)
+    _on_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def settings(self):
+        return self.platform.settings
+
+    @property
+    def registry(self):
+        return self.platform.registry
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Register an undo for a side effect outside the database (e.g. a file just moved into place)."""
+        self._on_rollback.append(undo)
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Register clean-up that may only run once the transaction is durable."""
+        self._on_commit.append(action)
+
+
+@contextmanager
+def unit_of_work(platform: Platform, actor: Actor) -> Iterator[Ctx]:
+    session = platform.sessionmaker()
+    ctx = Ctx(platform=platform, session=session, actor=actor, clock=platform.clock)
+    try:
+        yield ctx
+        session.commit()
+        for action in ctx._on_commit:
+            try:
+                action()
+            except OSError:  # pragma: no cover - clean-up only
+                pass
+    except BaseException:
+        session.rollback()
+        for undo in reversed(ctx._on_rollback):
+            try:
+                undo()
+            except OSError:  # pragma: no cover - best effort; the original error matters more
+                pass
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,1 @@
+"""Identity: API keys (real-name verification of users comes later)."""

@@ -1,0 +1,80 @@
+"""API keys: create (secret shown once), authenticate, list, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from synthgov.audit import service as audit
+from synthgov.context import Ctx
+from synthgov.errors import InvalidInput, NotFound, Unauthenticated
+from synthgov.events import ApiKeyCreated, ApiKeyRevoked
+from synthgov.identity.models import ApiKey
+from synthgov.permissions import DEFAULT_API_KEY_PERMISSIONS, Actor, ActorKind, Permission, require
+
+PREFIX = "sg"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    token: str  # shown once, never stored
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_key(ctx: Ctx, *, name: str, permissions: list[str] | None = None) -> NewKey:
+    require(ctx.actor, Permission.APIKEY_MANAGE)
+    if not name or len(name) > 128:
+        raise InvalidInput("key name must be 1 to 128 characters")
+    try:
+        perms = sorted(Permission(p) for p in permissions) if permissions else sorted(DEFAULT_API_KEY_PERMISSIONS)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown permission: {exc}; known: {', '.join(p.value for p in Permission)}") from exc
+    key_id = secrets.token_hex(6)
+    token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        id=key_id,
+        name=name,
+        secret_sha256=_digest(token),
+        permissions=[p.value for p in perms],
+        created_at=ctx.clock(),
+        created_by=ctx.actor.ref,
+    )
+    ctx.session.add(row)
+    audit.record(ctx, ApiKeyCreated(key_id, name, tuple(p.value for p in perms)))
+    ctx.session.flush()
+    return NewKey(row, token)
+
+
+def list_api_keys(ctx: Ctx) -> list[ApiKey]:
+    require(ctx.actor, Permission.APIKEY_MANAGE)
+    return list(ctx.session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+def revoke_api_key(ctx: Ctx, *, key_id: str) -> ApiKey:
+    require(ctx.actor, Permission.APIKEY_MANAGE)
+    row = ctx.session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"no API key {key_id!r}")
+    if row.revoked_at is None:
+        row.revoked_at = ctx.clock()
+        audit.record(ctx, ApiKeyRevoked(key_id))
+    return row
+
+
+def authenticate(ctx: Ctx, *, token: str) -> Actor:
+    """Resolve a bearer token to an actor; any failure is the same 401."""
+    parts = token.split("_")
+    if len(parts) != 3 or parts[0] != PREFIX or len(token) > 200:
+        raise Unauthenticated("invalid API key")
+    row = ctx.session.get(ApiKey, parts[1])
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _digest(token)):
+        raise Unauthenticated("invalid or revoked API key")
+    return Actor(ActorKind.API_KEY, row.id, frozenset(Permission(p) for p in row.permissions))

@@ -1,0 +1,1 @@
+"""Labeling: apply explicit and metadata labels to generated content and record how it was made."""

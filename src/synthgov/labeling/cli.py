@@ -1,0 +1,41 @@
+"""``synthgov label image``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from synthgov.cli.common import operator, out_console, platform, print_json
+from synthgov.labeling.schemas import RecordOut
+from synthgov.labeling.service import label_file
+
+app = typer.Typer(help="Apply GB 45438 labels to generated content.", no_args_is_help=True)
+
+
+@app.command("image")
+def label_image(
+    source: Annotated[Path, typer.Argument(help="Generated image: JPEG, PNG, WebP, TIFF or GIF")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the labeled image")],
+    user: Annotated[str | None, typer.Option(help="Your reference for the end user it was made for")] = None,
+    visible: Annotated[bool, typer.Option("--visible/--no-visible", help="Draw the visible label")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the generation record as JSON")] = False,
+) -> None:
+    """Label an image: visible 「AI生成」 label (unless --no-visible), XMP TC260:AIGC metadata label
+    signed with the provider's SM2 key, and a generation record. Pixels are untouched with --no-visible."""
+    with platform() as plat, plat.unit_of_work(operator()) as ctx:
+        outcome = label_file(ctx, source=source, destination=output, user=user, visible=visible, overwrite=overwrite)
+    record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
+    if as_json:
+        print_json({"output": str(output), "record": record, "geometry": outcome.geometry})
+        return
+    demo = " [bold red](DEMO provider profile)[/]" if record["demo"] else ""
+    out_console.print(
+        f"labeled [bold]{source}[/] -> [bold]{output}[/]{demo}\n"
+        f"  ProduceID {record['produce_id']}  record {record['id']}\n"
+        f"  labels: {', '.join(record['labels_applied'])}"
+        + (f"  (ink {outcome.geometry['ink_px']} px = {outcome.geometry['ink_ratio']:.1%} of short side)"
+           if outcome.geometry else "")
+    )

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from synthgov.storage.base import Base, UTCDateTime
+
+
+class GenerationRecord(Base):
+    """How one piece of content was generated and labeled (draft Provisions Art. 13/14)."""
+
+    __tablename__ = "generation_records"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    produce_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
+    producer_code: Mapped[str] = mapped_column(String(64))
+    label_value: Mapped[str] = mapped_column(String(1))
+    service: Mapped[str] = mapped_column(String(128))
+    model: Mapped[str] = mapped_column(String(128))
+    user_ref: Mapped[str | None] = mapped_column(String(256), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    modality: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    input_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    output_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    labels_applied: Mapped[list] = mapped_column(JSON)
+    metadata_label: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    demo: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,1 @@
+"""Modality handlers: small typed classes behind capability protocols (architecture rule 7)."""

@@ -1,0 +1,82 @@
+"""Re-encoding after pixels change (visible label), keeping what the source carried.
+
+JPEG keeps its quantisation tables and chroma subsampling; PNG its text chunks; WebP stays
+lossless when it was; all keep ICC profiles and EXIF. XMP is carried by the metadata writer.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageSequence, JpegImagePlugin, PngImagePlugin
+
+from synthgov.errors import UnsupportedMedia
+from synthgov.modalities.image.formats import ImageFormat
+
+DRAWABLE_MODES = {"RGB", "RGBA", "L", "LA", "P", "PA", "CMYK", "1"}
+
+
+def frames(im: Image.Image) -> list[Image.Image]:
+    if im.mode not in DRAWABLE_MODES:
+        raise UnsupportedMedia(f"drawing a visible label on {im.mode} images is not supported; use --no-visible")
+    return [frame.copy() for frame in ImageSequence.Iterator(im)]
+
+
+def back_to_mode(labeled: Image.Image, mode: str) -> Image.Image:
+    if mode in ("RGBA", "LA", "PA"):
+        return labeled if mode == "RGBA" else labeled.convert("LA" if mode == "LA" else "RGBA")
+    if mode == "P":
+        return labeled.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    if mode == "1":
+        return labeled.convert("L")
+    return labeled.convert(mode)
+
+
+def save(source: Image.Image, fmt: ImageFormat, labeled: list[Image.Image], lossless_webp: bool) -> bytes:
+    info = source.info
+    common = {}
+    if info.get("icc_profile"):
+        common["icc_profile"] = info["icc_profile"]
+    exif = source.getexif()
+    if len(exif):
+        common["exif"] = exif.tobytes()
+    buf = io.BytesIO()
+    first, rest = labeled[0], labeled[1:]
+    if fmt is ImageFormat.JPEG:
+        opts = dict(common, optimize=False)
+        if isinstance(source, JpegImagePlugin.JpegImageFile) and source.quantization:
+            opts["qtables"] = source.quantization
+            sampling = JpegImagePlugin.get_sampling(source)
+            if sampling >= 0:
+                opts["subsampling"] = sampling
+        else:
+            opts["quality"] = 92
+        if info.get("progressive") or info.get("progression"):
+            opts["progressive"] = True
+        first.save(buf, "JPEG", **opts)
+    elif fmt is ImageFormat.PNG:
+        pnginfo = PngImagePlugin.PngInfo()
+        for key, value in getattr(source, "text", {}).items():
+            if key not in ("AIGC", "XML:com.adobe.xmp"):
+                pnginfo.add_itxt(key, value)
+        first.save(buf, "PNG", pnginfo=pnginfo, **common)
+    elif fmt is ImageFormat.WEBP:
+        opts = dict(common, lossless=lossless_webp, quality=100 if lossless_webp else 90, method=4)
+        if rest:
+            opts.update(save_all=True, append_images=rest, duration=info.get("duration", 100), loop=info.get("loop", 0))
+        first.save(buf, "WEBP", **opts)
+    elif fmt is ImageFormat.TIFF:
+        compression = info.get("compression", "raw")
+        if compression not in ("raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "tiff_deflate"):
+            compression = "tiff_lzw"
+        opts = {k: v for k, v in common.items() if k == "icc_profile"}
+        if "dpi" in info:
+            opts["dpi"] = info["dpi"]
+        first.save(buf, "TIFF", compression=compression, **opts)
+    elif fmt is ImageFormat.GIF:
+        opts = {"save_all": bool(rest), "append_images": rest}
+        for key in ("duration", "loop", "disposal"):
+            if key in info:
+                opts[key] = info[key]
+        first.save(buf, "GIF", **opts)
+    return buf.getvalue()

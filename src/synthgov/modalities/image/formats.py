@@ -1,0 +1,64 @@
+"""Image container formats: cheap sniffing, and what a container walk finds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ImageFormat(StrEnum):
+    JPEG = "JPEG"
+    PNG = "PNG"
+    WEBP = "WEBP"
+    TIFF = "TIFF"
+    GIF = "GIF"
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self]
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return EXTENSIONS[self]
+
+
+MEDIA_TYPES = {
+    ImageFormat.JPEG: "image/jpeg",
+    ImageFormat.PNG: "image/png",
+    ImageFormat.WEBP: "image/webp",
+    ImageFormat.TIFF: "image/tiff",
+    ImageFormat.GIF: "image/gif",
+}
+EXTENSIONS = {
+    ImageFormat.JPEG: (".jpg", ".jpeg", ".jpe", ".jfif"),
+    ImageFormat.PNG: (".png",),
+    ImageFormat.WEBP: (".webp",),
+    ImageFormat.TIFF: (".tif", ".tiff"),
+    ImageFormat.GIF: (".gif",),
+}
+ALL_IMAGE_EXTENSIONS = {ext: fmt for fmt, exts in EXTENSIONS.items() for ext in exts}
+
+
+def sniff(prefix: bytes) -> ImageFormat | None:
+    if prefix[:3] == b"\xff\xd8\xff":
+        return ImageFormat.JPEG
+    if prefix[:8] == b"\x89PNG\r\n\x1a\n":
+        return ImageFormat.PNG
+    if prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP":
+        return ImageFormat.WEBP
+    if prefix[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return ImageFormat.TIFF
+    if prefix[:6] in (b"GIF87a", b"GIF89a"):
+        return ImageFormat.GIF
+    return None
+
+
+@dataclass
+class Scan:
+    """What a container walk found: XMP packets, an EXIF block, Annex B text labels, problems."""
+
+    xmp: list[bytes] = field(default_factory=list)
+    exif: bytes | None = None  # TIFF-structured EXIF ("II*\0…"/"MM\0*…")
+    text_labels: list[tuple[str, str]] = field(default_factory=list)  # (location, raw value)
+    notes: list[str] = field(default_factory=list)
+    xmp_location: str = "XMP"

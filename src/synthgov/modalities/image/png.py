@@ -1,0 +1,118 @@
+"""PNG: XMP in an uncompressed ``iTXt`` chunk keyword ``XML:com.adobe.xmp``; Annex B ``tEXt`` ``AIGC``.
+
+Hand-written chunk walker (CRCs checked, pixels copied verbatim); see jpeg.py for why.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from synthgov.errors import CorruptMedia, HostileInput
+from synthgov.modalities.image.formats import Scan
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+XMP_KEYWORD = b"XML:com.adobe.xmp"
+LABEL_KEYWORD = b"AIGC"
+MAX_TEXT = 4 * 1024 * 1024  # decompressed text chunk limit (zTXt/iTXt bombs)
+
+
+def chunks(data: bytes) -> list[tuple[bytes, bytes, int, int]]:
+    """(type, body, start, end) of every chunk up to IEND, CRCs checked."""
+    if not data.startswith(SIGNATURE):
+        raise CorruptMedia("not a PNG file (bad signature)")
+    pos, n = 8, len(data)
+    out: list[tuple[bytes, bytes, int, int]] = []
+    while True:
+        if pos + 8 > n:
+            raise CorruptMedia("PNG is truncated (no IEND chunk)")
+        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 12 + length
+        if end > n:
+            raise CorruptMedia(f"PNG is truncated inside a {ctype.decode('latin-1')!r} chunk")
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : end])
+        if zlib.crc32(ctype + body) != crc:
+            raise CorruptMedia(f"PNG chunk {ctype.decode('latin-1')!r} has a bad CRC (corrupt file)")
+        out.append((ctype, body, pos, end))
+        pos = end
+        if ctype == b"IEND":
+            return out
+        if not out[0][0] == b"IHDR":
+            raise CorruptMedia("PNG does not start with an IHDR chunk")
+
+
+def _inflate(payload: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(payload, MAX_TEXT)
+    except zlib.error as exc:
+        raise CorruptMedia(f"PNG text chunk does not decompress: {exc}") from exc
+    if inflater.unconsumed_tail:
+        raise HostileInput(f"PNG text chunk inflates beyond {MAX_TEXT} bytes (decompression bomb); refused")
+    return text
+
+
+def _itxt(body: bytes) -> tuple[bytes, bytes, bool]:
+    """(keyword, text bytes, was_compressed) of an iTXt chunk."""
+    try:
+        keyword, rest = body.split(b"\x00", 1)
+        flag, method = rest[0], rest[1]
+        _lang, rest = rest[2:].split(b"\x00", 1)
+        _translated, text = rest.split(b"\x00", 1)
+    except (ValueError, IndexError) as exc:
+        raise CorruptMedia("malformed PNG iTXt chunk") from exc
+    if flag:
+        if method != 0:
+            raise CorruptMedia("PNG iTXt chunk uses an unknown compression method")
+        text = _inflate(text)
+    return keyword, text, bool(flag)
+
+
+def scan(data: bytes) -> Scan:
+    result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp")
+    for ctype, body, _, _ in chunks(data):
+        if ctype == b"iTXt":
+            keyword, text, compressed = _itxt(body)
+            if keyword == XMP_KEYWORD:
+                result.xmp.append(text)
+                if compressed:
+                    result.notes.append("XMP iTXt chunk is compressed; some verifiers read it as inconclusive")
+            elif keyword == LABEL_KEYWORD:
+                result.text_labels.append(("PNG iTXt AIGC", text.decode("utf-8", "replace")))
+        elif ctype in (b"tEXt", b"zTXt"):
+            keyword, _, text = body.partition(b"\x00")
+            if keyword == LABEL_KEYWORD:
+                if ctype == b"zTXt":
+                    text = _inflate(text[1:])
+                result.text_labels.append((f"PNG {ctype.decode()} AIGC", text.decode("latin-1")))
+        elif ctype == b"eXIf" and result.exif is None:
+            result.exif = body
+    return result
+
+
+def _chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body))
+
+
+def _is_label_chunk(ctype: bytes, body: bytes) -> bool:
+    if ctype == b"iTXt":
+        keyword = body.split(b"\x00", 1)[0]
+        return keyword in (XMP_KEYWORD, LABEL_KEYWORD)
+    return ctype in (b"tEXt", b"zTXt") and body.split(b"\x00", 1)[0] == LABEL_KEYWORD
+
+
+def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
+    """One uncompressed XMP iTXt before the first IDAT; old XMP and Annex B labels replaced."""
+    out = [SIGNATURE]
+    placed = False
+    for ctype, body, start, end in chunks(data):
+        if _is_label_chunk(ctype, body):
+            continue
+        if ctype == b"IDAT" and not placed:
+            out.append(_chunk(b"iTXt", XMP_KEYWORD + b"\x00\x00\x00\x00\x00" + packet))
+            placed = True
+        out.append(_chunk(ctype, exif) if ctype == b"eXIf" and exif is not None else data[start:end])
+    if not placed:
+        raise CorruptMedia("PNG has no IDAT chunk")
+    return b"".join(out)

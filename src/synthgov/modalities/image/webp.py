@@ -1,0 +1,84 @@
+"""WebP: XMP in a RIFF ``XMP `` chunk with the VP8X XMP flag (0x04) set.
+
+Simple files (a lone VP8 or VP8L chunk) are turned into extended ones: a VP8X header with the
+canvas size read from the bitstream header, and the alpha flag from VP8L's alpha hint.
+Hand-written RIFF walker; see jpeg.py for why.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from synthgov.errors import CorruptMedia
+from synthgov.modalities.image.formats import Scan
+
+XMP_FLAG, EXIF_FLAG, ALPHA_FLAG = 0x04, 0x08, 0x10
+
+
+def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise CorruptMedia("not a WebP file")
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    if riff_size + 8 > len(data):
+        raise CorruptMedia("WebP is truncated (RIFF size exceeds the file)")
+    end_all = riff_size + 8
+    pos, out = 12, []
+    while pos < end_all:
+        if pos + 8 > end_all:
+            raise CorruptMedia("WebP is truncated inside a chunk header")
+        fourcc, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if pos + 8 + size > end_all:
+            raise CorruptMedia(f"WebP is truncated inside the {fourcc.decode('latin-1')!r} chunk")
+        out.append((fourcc, data[pos + 8 : pos + 8 + size]))
+        pos += 8 + size + (size & 1)
+    if not out or out[0][0] not in (b"VP8 ", b"VP8L", b"VP8X"):
+        raise CorruptMedia("WebP has no image chunk")
+    return out
+
+
+def scan(data: bytes) -> Scan:
+    result = Scan(xmp_location="XMP TC260:AIGC in WebP 'XMP ' chunk")
+    parts = chunks(data)
+    has_flag = parts[0][0] == b"VP8X" and len(parts[0][1]) >= 1 and parts[0][1][0] & XMP_FLAG
+    for fourcc, body in parts:
+        if fourcc == b"XMP ":
+            result.xmp.append(body)
+            if not has_flag:
+                result.notes.append("WebP 'XMP ' chunk present but the VP8X XMP flag is not set")
+        elif fourcc == b"EXIF" and result.exif is None:
+            result.exif = body[6:] if body.startswith(b"Exif\x00\x00") else body
+    return result
+
+
+def _canvas(fourcc: bytes, body: bytes) -> tuple[int, int, bool]:
+    if fourcc == b"VP8 ":
+        if len(body) < 10 or body[3:6] != b"\x9d\x01\x2a":
+            raise CorruptMedia("WebP VP8 bitstream header is invalid")
+        w, h = struct.unpack("<HH", body[6:10])
+        return w & 0x3FFF, h & 0x3FFF, False
+    if len(body) < 5 or body[0] != 0x2F:
+        raise CorruptMedia("WebP VP8L bitstream header is invalid")
+    (bits,) = struct.unpack("<I", body[1:5])
+    return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool((bits >> 28) & 1)
+
+
+def _chunk(fourcc: bytes, body: bytes) -> bytes:
+    return fourcc + struct.pack("<I", len(body)) + body + (b"\x00" if len(body) & 1 else b"")
+
+
+def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
+    parts = [(f, b) for f, b in chunks(data) if f != b"XMP "]
+    if parts[0][0] != b"VP8X":
+        w, h, alpha = _canvas(*parts[0])
+        flags = ALPHA_FLAG if alpha else 0
+        vp8x = struct.pack("<B3x", flags) + (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little")
+        parts.insert(0, (b"VP8X", vp8x))
+    head = bytearray(parts[0][1])
+    head[0] |= XMP_FLAG
+    parts[0] = (b"VP8X", bytes(head))
+    if exif is not None:
+        parts = [(f, (b"Exif\x00\x00" + exif if b.startswith(b"Exif\x00\x00") else exif) if f == b"EXIF" else b)
+                 for f, b in parts]
+    parts.append((b"XMP ", packet))
+    body = b"WEBP" + b"".join(_chunk(f, b) for f, b in parts)
+    return b"RIFF" + struct.pack("<I", len(body)) + body

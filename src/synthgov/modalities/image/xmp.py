@@ -1,0 +1,114 @@
+"""XMP packets holding ``TC260:AIGC`` (image guide TC260-PG-20259A; spec §4.8).
+
+Writing keeps every other property of an existing packet and replaces only ``TC260:AIGC``.
+Reading matches the namespace by URI and accepts the element and attribute forms. Packets with a
+DTD (entity expansion, external entities) are refused before parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from synthgov.errors import CorruptMedia, HostileInput
+
+TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+X_NS = "adobe:ns:meta/"
+AIGC = f"{{{TC260_NS}}}AIGC"
+MAX_PACKET = 4 * 1024 * 1024  # XMP is metadata; a larger packet is refused as hostile
+_HEADER = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+_TRAILER = '\n<?xpacket end="w"?>'
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False}
+
+
+def new_packet(value: str) -> bytes:
+    """A fresh packet holding only ``TC260:AIGC``: the fast path when a file has no XMP."""
+    return (
+        _HEADER + '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        f'<rdf:RDF xmlns:rdf="{RDF_NS}"><rdf:Description rdf:about="" xmlns:TC260="{TC260_NS}">'
+        f"<TC260:AIGC>{escape(value)}</TC260:AIGC></rdf:Description></rdf:RDF></x:xmpmeta>" + _TRAILER
+    ).encode()
+
+
+def _decode(packet: bytes) -> str:
+    if len(packet) > MAX_PACKET:
+        raise HostileInput(f"XMP packet of {len(packet)} bytes exceeds the {MAX_PACKET}-byte limit")
+    if packet[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = packet.decode("utf-16", errors="replace")
+    elif packet[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        text = packet.decode("utf-32", errors="replace")
+    else:
+        text = packet.decode("utf-8", errors="replace")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise HostileInput("XMP packet declares a DTD or entities (possible entity-expansion bomb); refused")
+    return _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
+
+
+def parse_packet(packet: bytes) -> etree._Element:
+    text = _decode(packet)
+    parser = etree.XMLParser(**_PARSER_OPTS)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise CorruptMedia(f"XMP packet is not well-formed XML: {exc}") from exc
+    if root is None:
+        raise CorruptMedia("XMP packet is empty")
+    return root
+
+
+@dataclass(frozen=True)
+class XmpValue:
+    form: str  # "element" | "attribute"
+    value: str
+
+
+def find_aigc(packet: bytes) -> tuple[list[XmpValue], list[str]]:
+    """Every ``TC260:AIGC`` value in a packet, and notes about near misses."""
+    root = parse_packet(packet)
+    found: list[XmpValue] = []
+    notes: list[str] = []
+    for elem in root.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        if elem.tag == AIGC:
+            found.append(XmpValue("element", "".join(elem.itertext())))
+        elif etree.QName(elem).localname.upper() == "AIGC":
+            notes.append(f"an AIGC property in namespace {etree.QName(elem).namespace!r}, not the TC260 URI")
+        for name, value in elem.attrib.items():
+            if name == AIGC:
+                found.append(XmpValue("attribute", value))
+    return found, notes
+
+
+def update_packet(packet: bytes | None, value: str) -> bytes:
+    """Set ``TC260:AIGC`` to ``value`` in ``packet`` (or a new packet), keeping everything else."""
+    if packet is None:
+        return new_packet(value)
+    root = parse_packet(packet)
+    if root.tag == f"{{{X_NS}}}xmpmeta":
+        rdf = root.find(f"{{{RDF_NS}}}RDF")
+        if rdf is None:
+            rdf = etree.SubElement(root, f"{{{RDF_NS}}}RDF", nsmap={"rdf": RDF_NS})
+    elif root.tag == f"{{{RDF_NS}}}RDF":
+        rdf = root
+    else:
+        raise CorruptMedia(f"XMP packet root is {root.tag!r}, not x:xmpmeta or rdf:RDF")
+    for elem in list(root.iter(AIGC)):
+        elem.getparent().remove(elem)
+    for elem in root.iter():
+        if isinstance(elem.tag, str) and AIGC in elem.attrib:
+            del elem.attrib[AIGC]
+    descriptions = rdf.findall(f"{{{RDF_NS}}}Description")
+    target = next((d for d in descriptions if TC260_NS in d.nsmap.values()), None)
+    if target is None:
+        target = etree.SubElement(rdf, f"{{{RDF_NS}}}Description", nsmap={"TC260": TC260_NS})
+        target.set(f"{{{RDF_NS}}}about", "")
+    prop = etree.SubElement(target, AIGC)
+    prop.text = value
+    body = etree.tostring(root, encoding="unicode")
+    return (_HEADER + body + _TRAILER).encode("utf-8")

@@ -1,0 +1,81 @@
+"""``synthgov init``: data folder, config file and SM2 key pair for one provider."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthgov.config import Settings
+from synthgov.errors import Conflict, ConfigurationError
+from synthgov.provenance.codes import parse_provider_code
+from synthgov.provenance.signing import Sm2Signer
+
+# A syntactically valid code whose USCC (910000000000DEM00L) has region 000000, which no real
+# entity has: it cannot be mistaken for a registered provider.
+DEMO_PROVIDER_CODE = "0011910000000000DEM00L10001"
+DEMO_PROVIDER_NAME = "DEMO provider (not a real entity; do not publish output)"
+
+
+@dataclass(frozen=True)
+class InitResult:
+    data_dir: Path
+    config_file: Path
+    key_file: Path
+    key_id: str
+    key_created: bool
+    public_key_hex: str
+    provider_code: str
+    demo: bool
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def init_provider(
+    settings: Settings, *, provider_code: str | None, provider_name: str | None, demo: bool, force: bool = False
+) -> InitResult:
+    if demo:
+        provider_code = provider_code or DEMO_PROVIDER_CODE
+        provider_name = provider_name or DEMO_PROVIDER_NAME
+    if not provider_code:
+        raise ConfigurationError("a provider code is required (--provider-code), or use --demo")
+    parse_provider_code(provider_code)
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = settings.config_file
+    if config.exists() and not force:
+        existing = Settings(data_dir=data_dir)
+        if existing.provider_code and existing.provider_code != provider_code:
+            raise Conflict(f"{config} already configures provider {existing.provider_code}; pass --force to replace")
+    lines = [
+        "# synthgov configuration (see docs/configuration.md). Environment SYNTHGOV_* overrides it.",
+        f"provider_code = {_toml_str(provider_code)}",
+        f"provider_name = {_toml_str(provider_name or '')}",
+        f"demo = {'true' if demo else 'false'}",
+    ]
+    _atomic_write(config, ("\n".join(lines) + "\n").encode(), mode=0o644)
+    key_file = settings.resolved_key_file
+    created = False
+    if key_file.exists():
+        signer = Sm2Signer.load(key_file)
+    else:
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        signer = Sm2Signer.generate()
+        _atomic_write(key_file, signer.to_pem(), mode=0o600)
+        _atomic_write(key_file.with_suffix(".pub.hex"), (signer.spki.hex().upper() + "\n").encode(), mode=0o644)
+        created = True
+    return InitResult(
+        data_dir, config, key_file, signer.key_id, created, signer.spki.hex().upper(), provider_code, demo
+    )
+
+
+def _atomic_write(path: Path, content: bytes, *, mode: int) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

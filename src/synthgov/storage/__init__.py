@@ -1,0 +1,1 @@
+"""Storage: engine, portable column types and Alembic migrations."""

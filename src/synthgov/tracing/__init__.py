@@ -1,0 +1,1 @@
+"""Tracing: read every label in a file, verify it, and trace it to its generation record."""

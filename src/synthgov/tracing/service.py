@@ -1,0 +1,149 @@
+"""Inspect content: every label, its conformance, its signature, and the record it traces to."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from synthgov.context import Ctx
+from synthgov.errors import NotFound, SynthgovError, UnsupportedMedia
+from synthgov.labeling.models import GenerationRecord
+from synthgov.labeling.schemas import RecordOut
+from synthgov.labeling.service import check_size
+from synthgov.modalities.base import MetadataLabeler
+from synthgov.permissions import Permission, require
+from synthgov.provenance.label import signed_message
+from synthgov.provenance.signing import SignatureCheck, check_security_data
+
+
+class Status(StrEnum):
+    LABELED = "labeled"  # one conformant label
+    NONCONFORMANT = "nonconformant"  # labels present, but something is wrong with them
+    UNLABELED = "unlabeled"
+    ERROR = "error"  # the file could not be read
+
+
+@dataclass
+class LabelFinding:
+    location: str
+    form: str | None
+    fields: dict
+    conformant: bool
+    problems: list[str]
+    notes: list[str]
+    signature: dict
+    propagation_signature: dict | None
+    record: dict | None
+    content_matches_record: bool | None
+
+
+@dataclass
+class Inspection:
+    name: str | None
+    status: Status
+    format: str | None = None
+    media_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    sha256: str | None = None
+    labels: list[LabelFinding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check(reserved: str, message: bytes, pinned: set[str]) -> dict:
+    result: SignatureCheck = check_security_data(reserved, message, pinned)
+    return {"verdict": result.verdict.value, "key_id": result.key_id, "detail": result.detail}
+
+
+def find_record(ctx: Ctx, produce_id: str) -> GenerationRecord | None:
+    if not produce_id or len(produce_id) > 128:
+        return None
+    return ctx.session.scalar(select(GenerationRecord).where(GenerationRecord.produce_id == produce_id))
+
+
+def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspection:
+    """Read and verify every label in ``data``. Bad input raises a SynthgovError."""
+    require(ctx.actor, Permission.INSPECT)
+    check_size(ctx, len(data))
+    handler = ctx.registry.for_data(data) if data else None
+    if handler is None:
+        from synthgov.errors import CorruptMedia
+
+        raise CorruptMedia("file is empty (0 bytes)")
+    if not isinstance(handler, MetadataLabeler):
+        raise UnsupportedMedia(f"{handler.modality} content has no metadata-label reader yet")
+    report = handler.read_labels(data)
+    digest = hashlib.sha256(data).hexdigest()
+    pinned = ctx.platform.pinned_key_ids
+    findings = []
+    for found in report.labels:
+        parsed = found.parsed
+        message = signed_message(parsed.get("Label"), parsed.get("ContentProducer"), parsed.get("ProduceID"))
+        signature = _check(parsed.get("ReservedCode1"), message, pinned)
+        propagation = None
+        if parsed.get("ReservedCode2"):
+            propagation = _check(
+                parsed.get("ReservedCode2"),
+                signed_message(parsed.get("Label"), parsed.get("ContentPropagator"), parsed.get("PropagateID")),
+                pinned,
+            )
+        record = find_record(ctx, parsed.get("ProduceID"))
+        findings.append(
+            LabelFinding(
+                location=found.location,
+                form=parsed.form.value if parsed.form else None,
+                fields=parsed.fields,
+                conformant=parsed.conformant,
+                problems=list(parsed.problems),
+                notes=list(found.notes),
+                signature=signature,
+                propagation_signature=propagation,
+                record=RecordOut.model_validate(record).model_dump(mode="json") if record else None,
+                content_matches_record=(record.output_sha256 == digest) if record else None,
+            )
+        )
+    if not findings:
+        status = Status.UNLABELED
+    elif report.problems or any(not f.conformant or f.signature["verdict"] == "tampered" for f in findings):
+        status = Status.NONCONFORMANT
+    else:
+        status = Status.LABELED
+    info = report.info
+    return Inspection(
+        name=name,
+        status=status,
+        format=info.format,
+        media_type=info.media_type,
+        width=info.width,
+        height=info.height,
+        sha256=digest,
+        labels=findings,
+        problems=list(report.problems),
+        notes=list(report.notes),
+    )
+
+
+def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspection:
+    """Like :func:`inspect_content`, but a bad file becomes an ``error`` entry (for batches)."""
+    try:
+        return inspect_content(ctx, data=data, name=name)
+    except SynthgovError as exc:
+        if exc.status in (401, 403):
+            raise
+        return Inspection(name=name, status=Status.ERROR, error=str(exc))
+
+
+def get_record(ctx: Ctx, *, produce_id: str) -> GenerationRecord:
+    require(ctx.actor, Permission.RECORD_READ)
+    record = find_record(ctx, produce_id)
+    if record is None:
+        raise NotFound(f"no generation record with ProduceID {produce_id!r}")
+    return record
