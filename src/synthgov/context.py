@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -55,17 +55,13 @@ def unit_of_work(platform: Platform, actor: Actor) -> Iterator[Ctx]:
         yield ctx
         session.commit()
         for action in ctx._on_commit:
-            try:
+            with suppress(OSError):  # clean-up only
                 action()
-            except OSError:  # pragma: no cover - clean-up only
-                pass
     except BaseException:
         session.rollback()
         for undo in reversed(ctx._on_rollback):
-            try:
+            with suppress(OSError):  # best effort; the original error matters more
                 undo()
-            except OSError:  # pragma: no cover - best effort; the original error matters more
-                pass
         raise
     finally:
         session.close()

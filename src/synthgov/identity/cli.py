@@ -25,7 +25,8 @@ def create(
     if as_json:
         print_json({"id": new.key.id, "name": new.key.name, "permissions": new.key.permissions, "token": new.token})
     else:
-        out_console.print(f"API key {new.key.id} ({', '.join(new.key.permissions)}). Store it now; it is not shown again:")
+        perms = ", ".join(new.key.permissions)
+        out_console.print(f"API key {new.key.id} ({perms}). Store it now; it is not shown again:")
         print(new.token)
 
 

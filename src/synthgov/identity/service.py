@@ -71,7 +71,7 @@ def revoke_api_key(ctx: Ctx, *, key_id: str) -> ApiKey:
 
 def authenticate(ctx: Ctx, *, token: str) -> Actor:
     """Resolve a bearer token to an actor; any failure is the same 401."""
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX or len(token) > 200:
         raise Unauthenticated("invalid API key")
     row = ctx.session.get(ApiKey, parts[1])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthgov.config import Settings
-from synthgov.errors import Conflict, ConfigurationError
+from synthgov.errors import ConfigurationError, Conflict
 from synthgov.provenance.codes import parse_provider_code
 from synthgov.provenance.signing import Sm2Signer
 

@@ -62,6 +62,22 @@ class ImageHandler:
             raise UnsupportedMedia("not a JPEG, PNG, WebP, TIFF or GIF image")
         return fmt
 
+    def _check_pixels(self, width: int, height: int) -> None:
+        if width <= 0 or height <= 0:
+            raise CorruptMedia(f"image header gives an impossible size {width}x{height}")
+        if width * height > self.config.max_pixels:
+            raise HostileInput(
+                f"image is {width}x{height} = {width * height} pixels, over the {self.config.max_pixels}-pixel "
+                "limit (decompression-bomb guard)"
+            )
+
+    def _info(self, fmt: ImageFormat, found: Scan) -> MediaInfo:
+        """Size from the container header; the bomb guard runs here, before any decoding."""
+        if found.width is None or found.height is None:
+            raise CorruptMedia(f"{fmt} header gives no image size")
+        self._check_pixels(found.width, found.height)
+        return MediaInfo("image", fmt.value, fmt.media_type, fmt.extensions, found.width, found.height)
+
     def _open(self, data: bytes) -> Image.Image:
         try:
             with warnings.catch_warnings():
@@ -71,12 +87,7 @@ class ImageHandler:
             raise HostileInput(f"image dimensions are a decompression bomb: {exc}") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise CorruptMedia(f"image cannot be decoded: {exc}") from exc
-        width, height = im.size
-        if width * height > self.config.max_pixels:
-            raise HostileInput(
-                f"image is {width}x{height} = {width * height} pixels, over the {self.config.max_pixels}-pixel "
-                "limit (decompression-bomb guard)"
-            )
+        self._check_pixels(*im.size)
         return im
 
     def _scan(self, fmt: ImageFormat, data: bytes) -> Scan:
@@ -89,9 +100,7 @@ class ImageHandler:
 
     def probe(self, data: bytes) -> MediaInfo:
         fmt = self.format_of(data)
-        self._scan(fmt, data)
-        im = self._open(data)
-        return MediaInfo("image", fmt.value, fmt.media_type, fmt.extensions, im.size[0], im.size[1])
+        return self._info(fmt, self._scan(fmt, data))
 
     def examples(self) -> list[Example]:
         base = Image.linear_gradient("L").resize((320, 240)).convert("RGB")
@@ -112,8 +121,9 @@ class ImageHandler:
     def read_labels(self, data: bytes) -> MetadataReport:
         fmt = self.format_of(data)
         found = self._scan(fmt, data)
-        im = self._open(data)
-        info = MediaInfo("image", fmt.value, fmt.media_type, fmt.extensions, im.size[0], im.size[1])
+        return self._report(self._info(fmt, found), found)
+
+    def _report(self, info: MediaInfo, found: Scan) -> MetadataReport:
         report = MetadataReport(info=info, notes=list(found.notes))
         if len(found.xmp) > 1:
             report.problems.append(f"{len(found.xmp)} XMP packets in one file")
@@ -128,7 +138,7 @@ class ImageHandler:
                 report.labels.append(label)
         for location, raw in found.text_labels:
             report.labels.append(FoundLabel(location, parse_label_text(raw)))
-        for location, raw in self._exif_labels(im, found):
+        for location, raw in self._exif_labels(found):
             report.labels.append(FoundLabel(location, parse_label_text(raw)))
         if len(report.labels) > 1:
             report.problems.append(
@@ -152,9 +162,20 @@ class ImageHandler:
         text = text.strip("\x00 ")
         return text if "AIGC" in text else None
 
-    def _exif_labels(self, im: Image.Image, found: Scan) -> list[tuple[str, str]]:
+    @staticmethod
+    def _exif(found: Scan) -> Image.Exif | None:
+        """The EXIF block the container walk found, parsed without decoding any pixels."""
+        if not found.exif:
+            return None
+        exif = Image.Exif()
+        exif.load(found.exif)
+        return exif
+
+    def _exif_labels(self, found: Scan) -> list[tuple[str, str]]:
         try:
-            exif = im.getexif()
+            exif = self._exif(found)
+            if exif is None:
+                return []
             places = [("EXIF UserComment (Exif IFD)", exif.get_ifd(EXIF_IFD).get(USER_COMMENT)),
                       ("EXIF UserComment (IFD0)", exif.get(USER_COMMENT))]
         except Exception as exc:  # noqa: BLE001 - Pillow raises many types on broken EXIF
@@ -162,10 +183,12 @@ class ImageHandler:
             return []
         return [(where, text) for where, raw in places if (text := self._user_comment(raw))]
 
-    def _exif_without_label(self, im: Image.Image) -> bytes | None:
+    def _exif_without_label(self, found: Scan) -> bytes | None:
         """EXIF bytes with an Annex B UserComment label removed, or None when there is none."""
         try:
-            exif = im.getexif()
+            exif = self._exif(found)
+            if exif is None:
+                return None
             ifd = exif.get_ifd(EXIF_IFD)
             changed = False
             if self._user_comment(ifd.get(USER_COMMENT)):
@@ -185,15 +208,14 @@ class ImageHandler:
         properties are carried over so that re-encoding loses nothing.
         """
         fmt = self.format_of(data)
-        source = template if template is not None else data
-        source_scan = self._scan(self.format_of(source), source)
-        self._scan(fmt, data)
-        im = self._open(data)
+        found = self._scan(fmt, data)
+        source_scan = found if template is None else self._scan(self.format_of(template), template)
+        info = self._info(fmt, found)
         base = source_scan.xmp[0] if source_scan.xmp else None
         packet = xmp.update_packet(base, label.to_json())
-        exif = self._exif_without_label(im) if fmt is not ImageFormat.GIF else None
+        exif = self._exif_without_label(found) if fmt is not ImageFormat.GIF else None
         out = CONTAINERS[fmt].write(data, packet, exif)
-        check = self.read_labels(out)  # read back and fail closed
+        check = self._report(info, self._scan(fmt, out))  # read back and fail closed
         if len(check.labels) != 1 or check.labels[0].parsed.to_label() != label:
             raise CorruptMedia("label did not read back as written; output discarded")
         return out
@@ -201,7 +223,7 @@ class ImageHandler:
     # -- explicit label ------------------------------------------------------------------------
     def apply_explicit(self, data: bytes, spec: ExplicitLabelSpec) -> ExplicitResult:
         fmt = self.format_of(data)
-        self._scan(fmt, data)
+        self._info(fmt, self._scan(fmt, data))
         im = self._open(data)
         try:
             im.load()

@@ -62,3 +62,5 @@ class Scan:
     text_labels: list[tuple[str, str]] = field(default_factory=list)  # (location, raw value)
     notes: list[str] = field(default_factory=list)
     xmp_location: str = "XMP"
+    width: int | None = None  # from the container header, without decoding
+    height: int | None = None

@@ -6,6 +6,8 @@ the image blocks are copied verbatim.
 
 from __future__ import annotations
 
+import struct
+
 from synthgov.errors import CorruptMedia
 from synthgov.modalities.image.formats import Scan
 
@@ -64,6 +66,7 @@ def blocks(data: bytes) -> tuple[int, list[tuple[str, int, int]]]:
 def scan(data: bytes) -> Scan:
     _, parts = blocks(data)
     result = Scan(xmp_location="XMP TC260:AIGC in GIF application extension")
+    result.width, result.height = struct.unpack("<HH", data[6:10])
     for kind, start, end in parts:
         if kind == "xmp":
             result.xmp.append(data[start + len(XMP_APP) : end - len(MAGIC_TRAILER)])

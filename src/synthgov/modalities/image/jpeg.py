@@ -16,6 +16,7 @@ XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 EXIF_ID = b"Exif\x00\x00"
 MAX_SEGMENT_PAYLOAD = 65533
 STANDALONE = {0x01, *range(0xD0, 0xD8)}
+SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 @dataclass
@@ -64,16 +65,21 @@ def scan(data: bytes) -> Scan:
     segments, _ = split(data)
     result = Scan(xmp_location="XMP TC260:AIGC in JPEG APP1")
     for seg in segments:
+        if seg.marker in SOF_MARKERS and len(seg.payload) >= 5 and result.width is None:
+            result.height, result.width = struct.unpack(">HH", seg.payload[1:5])
         if seg.marker == 0xE1 and seg.payload.startswith(XMP_ID):
             result.xmp.append(seg.payload[len(XMP_ID) :])
         elif seg.marker == 0xE1 and seg.payload.startswith(EXIF_ID) and result.exif is None:
             result.exif = seg.payload[len(EXIF_ID) :]
-        elif b"AIGC{" in seg.payload or b'{"AIGC"' in seg.payload:
-            if not (seg.marker == 0xE1 and seg.payload.startswith((XMP_ID, EXIF_ID))):
-                start = seg.payload.find(b"AIGC{")
-                start = start if start >= 0 else seg.payload.find(b'{"AIGC"')
-                raw = seg.payload[start:].split(b"\x00", 1)[0].decode("utf-8", "replace")
-                result.text_labels.append((f"JPEG APP{seg.marker - 0xE0} segment (non-standard)", raw))
+        elif (b"AIGC{" in seg.payload or b'{"AIGC"' in seg.payload) and not (
+            seg.marker == 0xE1 and seg.payload.startswith((XMP_ID, EXIF_ID))
+        ):
+            start = seg.payload.find(b"AIGC{")
+            start = start if start >= 0 else seg.payload.find(b'{"AIGC"')
+            raw = seg.payload[start:].split(b"\x00", 1)[0].decode("utf-8", "replace")
+            result.text_labels.append((f"JPEG APP{seg.marker - 0xE0} segment (non-standard)", raw))
+    if result.width is None:
+        raise CorruptMedia("JPEG has no frame header (SOF)")
     return result
 
 

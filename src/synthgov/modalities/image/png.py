@@ -72,7 +72,11 @@ def _itxt(body: bytes) -> tuple[bytes, bytes, bool]:
 def scan(data: bytes) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp")
     for ctype, body, _, _ in chunks(data):
-        if ctype == b"iTXt":
+        if ctype == b"IHDR":
+            if len(body) != 13:
+                raise CorruptMedia("PNG IHDR chunk has the wrong length")
+            result.width, result.height = struct.unpack(">II", body[:8])
+        elif ctype == b"iTXt":
             keyword, text, compressed = _itxt(body)
             if keyword == XMP_KEYWORD:
                 result.xmp.append(text)

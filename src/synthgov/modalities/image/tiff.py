@@ -60,6 +60,8 @@ def _ints(data: bytes, bo: str, typ: int, n: int, raw: bytes) -> list[int]:
 
 
 def _check_image_data(data: bytes, bo: str, entries) -> None:
+    for _tag, typ, n, raw in entries:
+        _values(data, bo, typ, n, raw)  # every out-of-line value must lie inside the file
     by_tag = {e[0]: e for e in entries}
     for off_tag, len_tag in ((273, 279), (324, 325)):
         if off_tag in by_tag and len_tag in by_tag:
@@ -77,6 +79,14 @@ def scan(data: bytes) -> Scan:
     for tag, typ, n, raw in entries:
         if tag == XMP_TAG:
             result.xmp.append(_values(data, bo, typ, n, raw))
+        elif tag in (256, 257) and n == 1 and typ in (3, 4):
+            value = _ints(data, bo, typ, n, raw)[0]
+            if tag == 256:
+                result.width = value
+            else:
+                result.height = value
+    if result.width is None or result.height is None:
+        raise CorruptMedia("TIFF has no image width or length")
     result.exif = data  # the TIFF is its own EXIF structure; Pillow reads UserComment from it
     return result
 

@@ -13,6 +13,7 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from synthgov.errors import InvalidInput
@@ -36,9 +37,17 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_PATH), size, layout_engine=ImageFont.Layout.BASIC)
 
 
+INK_LEVEL = 128  # a pixel counts as glyph ink from half coverage up
+
+
 def ink_height(text: str, size: int) -> int:
-    left, top, right, bottom = _font(size).getbbox(text)
-    return bottom - top
+    """Rows of the rendered glyph mask that hold ink (coverage >= 50 %), not the font's metrics."""
+    mask = _font(size).getmask(text)
+    if mask.size[0] == 0 or mask.size[1] == 0:
+        return 0
+    rows = np.asarray(mask, dtype=np.uint8).reshape(mask.size[1], mask.size[0]).max(axis=1)
+    inked = np.nonzero(rows >= INK_LEVEL)[0]
+    return int(inked[-1] - inked[0] + 1) if len(inked) else 0
 
 
 def fit_font(text: str, target: int) -> int:
@@ -89,9 +98,9 @@ def layout(size: tuple[int, int], text: str, position: str, ratio: float) -> dic
         "text_origin": [x0 + pad_x - left, y0 + pad_y - top],
         "font_size": font_size,
         "target_ink_px": target,
-        "ink_px": bottom - top,
+        "ink_px": ink_height(text, font_size),
         "short_side": short,
-        "ink_ratio": round((bottom - top) / short, 4),
+        "ink_ratio": round(ink_height(text, font_size) / short, 4),
     }
 
 

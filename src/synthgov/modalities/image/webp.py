@@ -39,7 +39,15 @@ def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 def scan(data: bytes) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in WebP 'XMP ' chunk")
     parts = chunks(data)
-    has_flag = parts[0][0] == b"VP8X" and len(parts[0][1]) >= 1 and parts[0][1][0] & XMP_FLAG
+    first, head = parts[0]
+    has_flag = first == b"VP8X" and len(head) >= 1 and head[0] & XMP_FLAG
+    if first == b"VP8X":
+        if len(head) < 10:
+            raise CorruptMedia("WebP VP8X chunk is too short")
+        result.width = int.from_bytes(head[4:7], "little") + 1
+        result.height = int.from_bytes(head[7:10], "little") + 1
+    else:
+        result.width, result.height, _ = _canvas(first, head)
     for fourcc, body in parts:
         if fourcc == b"XMP ":
             result.xmp.append(body)

@@ -1,0 +1,38 @@
+# The README's commands. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SG     := $(VENV)/bin/synthgov
+DEMO   ?= $(CURDIR)/var/demo
+
+.PHONY: install run test bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: demo provider profile, SQLite, API on 127.0.0.1:8000 (OpenAPI at /docs)
+run: install
+	SYNTHGOV_DATA_DIR=$(DEMO) $(SG) init --demo
+	SYNTHGOV_DATA_DIR=$(DEMO) $(SG) db upgrade
+	@echo "API key for the demo (keep it):"
+	@SYNTHGOV_DATA_DIR=$(DEMO) $(SG) apikey create --name demo-$$(date +%s) | tail -n 1
+	SYNTHGOV_DATA_DIR=$(DEMO) $(SG) serve --host 127.0.0.1 --port 8000
+
+## make test: the whole suite (SQLite; PostgreSQL too when SYNTHGOV_TEST_POSTGRES_URL is set)
+test: install
+	$(PY) -m pytest -q
+
+## make bench: peers side by side; results go to docs/benchmarks.md
+bench: install
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check
+
+clean:
+	rm -rf $(VENV) var bench/.corpus

@@ -1,0 +1,1 @@
+"""Benchmarks with peers side by side. ``make bench`` runs them and rewrites docs/benchmarks.md."""

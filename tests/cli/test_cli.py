@@ -1,0 +1,84 @@
+"""The real ``synthgov`` command in a subprocess: outputs, JSON, and one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.modalities.image.test_bad_input import bomb_png
+
+
+@pytest.fixture
+def run(tmp_path, database_url):
+    env = dict(os.environ, SYNTHGOV_DATA_DIR=str(tmp_path / "data"), SYNTHGOV_DATABASE_URL=database_url,
+               COLUMNS="200")
+
+    def _run(*args, ok=True):
+        proc = subprocess.run([sys.executable, "-m", "synthgov", *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=120)
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    _run("init", "--demo")
+    _run("db", "upgrade")
+    return _run
+
+
+def test_label_inspect_records(run, sample_files, tmp_path):
+    out = tmp_path / "labeled.webp"
+    labeled = json.loads(run("label", "image", str(sample_files["lossy.webp"]), "-o", str(out), "--user", "u1",
+                             "--json").stdout)
+    assert out.exists() and labeled["geometry"]["ink_ratio"] >= 0.05
+    report = json.loads(run("inspect", str(out), str(sample_files["photo.png"]), "--json").stdout)["files"]
+    assert [f["status"] for f in report] == ["labeled", "unlabeled"]
+    assert report[0]["labels"][0]["record"]["produce_id"] == labeled["record"]["produce_id"]
+    shown = json.loads(run("records", "show", labeled["record"]["produce_id"], "--json").stdout)
+    assert shown["user_ref"] == "u1"
+    human = run("inspect", str(out)).stdout
+    assert "labeled" in human and "signature: valid" in human and "content unchanged" in human
+
+
+def test_errors_are_one_line_without_traceback(run, sample_files, tmp_path):
+    (tmp_path / "bomb.png").write_bytes(bomb_png())
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    cases = [
+        ("label", "image", str(tmp_path / "bomb.png"), "-o", str(tmp_path / "o.png")),
+        ("label", "image", str(tmp_path / "empty.jpg"), "-o", str(tmp_path / "o.jpg")),
+        ("label", "image", str(tmp_path / "missing.jpg"), "-o", str(tmp_path / "o.jpg")),
+        ("label", "image", str(sample_files["photo.png"]), "-o", str(tmp_path / "o.jpg")),
+        ("records", "show", "nope"),
+        ("apikey", "revoke", "nope"),
+    ]
+    for args in cases:
+        proc = run(*args, ok=False)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert proc.stderr.startswith("error:")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("o")) == []
+
+
+def test_inspect_reports_bad_files_and_exits_1(run, sample_files, tmp_path):
+    (tmp_path / "cut.jpg").write_bytes(sample_files["photo.jpg"].read_bytes()[:300])
+    proc = run("inspect", str(tmp_path / "cut.jpg"), str(sample_files["photo.gif"]), "--json", ok=False)
+    assert proc.returncode == 1
+    files = json.loads(proc.stdout)["files"]
+    assert files[0]["status"] == "error" and files[1]["status"] == "unlabeled"
+
+
+def test_apikey_and_features(run):
+    key = json.loads(run("apikey", "create", "--name", "ci", "--json").stdout)
+    assert key["token"].startswith("sg_")
+    listed = json.loads(run("apikey", "list", "--json").stdout)
+    assert [k["id"] for k in listed] == [key["id"]] and "token" not in listed[0]
+    feats = {f["name"]: f for f in json.loads(run("features", "--json").stdout)}
+    assert feats["tongsuopy"]["available"]
+
+
+def test_help_is_useful(run):
+    out = run("label", "image", "--help").stdout
+    assert "--no-visible" in out and "--user" in out
+    assert "inspect" in run("--help").stdout

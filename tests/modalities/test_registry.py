@@ -1,0 +1,31 @@
+import pytest
+
+from synthgov.errors import ConfigurationError, UnsupportedMedia
+from synthgov.modalities.image import ImageHandler
+from synthgov.modalities.registry import load_registry, validate_handler
+from synthgov.modalities.testing import HandlerConformance
+
+
+class TestImageConformance(HandlerConformance):
+    handler_class = ImageHandler
+
+
+def test_registry_loads_builtins_and_entry_points():
+    registry = load_registry()
+    assert [h.modality for h in registry.handlers] == ["image"]
+    image = registry.get("image")
+    assert registry.capabilities(image) == ["metadata-label", "explicit-label"]
+    with pytest.raises(UnsupportedMedia):
+        registry.for_data(b"%PDF-1.7")
+
+
+def test_registry_config_from_settings():
+    assert load_registry({"image": {"max_pixels": 5}}).get("image").config.max_pixels == 5
+
+
+def test_incomplete_handler_is_refused_at_startup():
+    class Broken:
+        modality = "x"
+
+    with pytest.raises(ConfigurationError, match="lacks"):
+        validate_handler(Broken)
