@@ -18,7 +18,6 @@ install: $(VENV)/.installed
 ## make run: demo provider profile, SQLite, API on 127.0.0.1:8000 (OpenAPI at /docs)
 run: install
 	SYNTHGOV_DATA_DIR=$(DEMO) $(SG) init --demo
-	SYNTHGOV_DATA_DIR=$(DEMO) $(SG) db upgrade
 	@echo "API key for the demo (keep it):"
 	@SYNTHGOV_DATA_DIR=$(DEMO) $(SG) apikey create --name demo-$$(date +%s) | tail -n 1
 	SYNTHGOV_DATA_DIR=$(DEMO) $(SG) serve --host 127.0.0.1 --port 8000

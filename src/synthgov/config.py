@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     visible_label_position: LabelPosition = "bottom-right"
     visible_label_height_ratio: float = Field(0.06, ge=0.05, le=0.25, description="Glyph ink height / short side")
 
+    audit_hash: Literal["sm3", "sha256"] = Field("sm3", description="Audit Merkle hash (fixed by the first entry)")
+    audit_signature: Literal["sm2", "ed25519"] = Field("sm2", description="Tree-head signature algorithm")
+    audit_key_file: Path | None = Field(None, description="Ed25519 tree-head key (PKCS#8 PEM)")
+    audit_retention_days: int = Field(183, ge=183, description="Days before personal data in events is purged")
+    audit_retention_by_kind: dict[str, int] = Field(default_factory=dict, description="Per-kind retention (days)")
+
     max_input_bytes: int = Field(256 * 1024 * 1024, gt=0, description="Largest accepted input file")
     max_image_pixels: int = Field(100_000_000, gt=0, description="Largest accepted image (decompression guard)")
 
@@ -89,6 +95,18 @@ class Settings(BaseSettings):
                 "visible label must contain 「AI」 or 「人工智能」 and 「生成」 or 「合成」 (GB 45438 5.x b)"
             )
         return value
+
+    @field_validator("audit_retention_by_kind")
+    @classmethod
+    def _check_retention(cls, value: dict[str, int]) -> dict[str, int]:
+        short = {k: v for k, v in value.items() if v < 183}
+        if short:
+            raise ValueError(f"retention must be at least 183 days (six months); too short: {short}")
+        return value
+
+    @property
+    def resolved_audit_key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "keys" / "audit-ed25519.pem"
 
     @property
     def resolved_database_url(self) -> str:

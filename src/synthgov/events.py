@@ -57,7 +57,58 @@ class ApiKeyRevoked(Event):
         return self.key_id
 
 
-ALL_EVENTS: tuple[type[Event], ...] = (ContentLabeled, ApiKeyCreated, ApiKeyRevoked)
+@dataclass(frozen=True)
+class ProviderConfigured(Event):
+    kind: ClassVar[str] = "provider.configured"
+    provider_code: str
+    key_id: str
+    demo: bool
+
+    @property
+    def subject(self) -> str:
+        return self.provider_code
+
+
+@dataclass(frozen=True)
+class AuditPurged(Event):
+    kind: ClassVar[str] = "audit.purged"
+    purged: int
+    by_kind: dict
+    held: int
+
+
+@dataclass(frozen=True)
+class HoldPlaced(Event):
+    kind: ClassVar[str] = "audit.hold_placed"
+    hold_id: str
+    held_subject: str | None
+    held_kind: str | None
+    reason: str
+
+    @property
+    def subject(self) -> str:
+        return self.hold_id
+
+
+@dataclass(frozen=True)
+class HoldReleased(Event):
+    kind: ClassVar[str] = "audit.hold_released"
+    hold_id: str
+
+    @property
+    def subject(self) -> str:
+        return self.hold_id
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    ContentLabeled,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ProviderConfigured,
+    AuditPurged,
+    HoldPlaced,
+    HoldReleased,
+)
 
 
 def event_fields(event_type: type[Event]) -> list[str]:

@@ -13,6 +13,8 @@ class Permission(StrEnum):
     INSPECT = "inspect"
     RECORD_READ = "record:read"
     APIKEY_MANAGE = "apikey:manage"
+    AUDIT_READ = "audit:read"
+    AUDIT_MANAGE = "audit:manage"
 
 
 class ActorKind(StrEnum):

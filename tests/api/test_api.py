@@ -96,3 +96,36 @@ def test_missing_file_and_oversized_upload(api, platform, samples):
 def test_health(api):
     assert api.get("/healthz").json()["demo"] is True
     assert "DEMO provider profile" in api.get("/").text
+
+
+def test_audit_endpoints(api, samples):
+    api.post("/v1/labels", files={"file": ("a.png", samples["photo.png"], "image/png")}, data={"visible": "false"})
+    head = api.get("/v1/audit/tree-head")
+    assert head.status_code == 403  # default API keys cannot read the audit log
+
+
+@pytest.fixture
+def auditor(platform, operator):
+    with platform.unit_of_work(operator) as ctx:
+        token = create_api_key(ctx, name="auditor", permissions=["audit:read"]).token
+    client = TestClient(create_app(platform), raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def test_audit_tree_head_and_proofs(api, auditor, samples):
+    from synthgov.audit.merkle import Tree
+
+    for _ in range(3):
+        api.post("/v1/labels", files={"file": ("a.png", samples["photo.png"], "image/png")}, data={"visible": "false"})
+    head = auditor.get("/v1/audit/tree-head").json()
+    assert head["size"] == 6  # provider.configured, two apikey.created, three content.labeled
+    proof = auditor.get("/v1/audit/proofs/inclusion", params={"index": 2}).json()
+    Tree(head["hash_alg"]).verify_inclusion(2, head["size"], bytes.fromhex(proof["leaf_hash"]),
+                                           [bytes.fromhex(p) for p in proof["path"]], bytes.fromhex(head["root"]))
+    cons = auditor.get("/v1/audit/proofs/consistency", params={"first": 2}).json()
+    assert cons["second"] == 6
+    bad = auditor.get("/v1/audit/proofs/inclusion", params={"index": 99})
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert auditor.get("/v1/audit/proofs/inclusion", params={"index": -1}).status_code == 422
+    assert auditor.get("/v1/audit/tree-head", params={"size": 3}).status_code == 404

@@ -82,3 +82,19 @@ def test_help_is_useful(run):
     out = run("label", "image", "--help").stdout
     assert "--no-visible" in out and "--user" in out
     assert "inspect" in run("--help").stdout
+
+
+def test_audit_commands(run, sample_files, tmp_path):
+    run("label", "image", str(sample_files["photo.gif"]), "-o", str(tmp_path / "a.gif"))
+    verified = json.loads(run("audit", "verify", "--json").stdout)
+    assert verified["ok"] and verified["entries"] == 2
+    proof = json.loads(run("audit", "prove", "--entry", "1").stdout)
+    assert proof["tree_size"] == 2
+    export = tmp_path / "audit.jsonl"
+    run("audit", "export", "-o", str(export), "--from", "2000-01-01")
+    assert export.read_text().count("\n") == 5  # header, 2 entries, subtrees, tree head
+    run("audit", "hold", "add", "--subject", "x", "--reason", "case 1")
+    assert "would purge 0" in run("audit", "purge", "--dry-run").stdout
+    bad = run("audit", "export", "-o", str(tmp_path / "x.jsonl"), "--from", "yesterday", ok=False)
+    assert bad.returncode == 2 and "not an ISO date" in bad.stderr
+    assert not (tmp_path / "x.jsonl").exists()

@@ -22,7 +22,7 @@ def test_label_file_writes_output_record_and_event(platform, operator, sample_fi
     data = out.read_bytes()
     with platform.sessionmaker() as session:
         record = session.get(GenerationRecord, outcome.record.id)
-        event = session.query(AuditEvent).one()
+        event = session.query(AuditEvent).filter_by(kind="content.labeled").one()
     assert record.output_sha256 == hashlib.sha256(data).hexdigest()
     assert record.input_sha256 == hashlib.sha256(sample_files["photo.jpg"].read_bytes()).hexdigest()
     assert record.user_ref == "user-42" and record.actor == "operator:tester" and record.demo
@@ -81,7 +81,7 @@ def test_commit_failure_removes_output_and_restores_old_file(platform, operator,
     ctx.session.commit = original
     assert out.read_bytes() == b"previous contents"
     assert count_rows(platform, GenerationRecord) == 0
-    assert count_rows(platform, AuditEvent) == 0
+    assert count_rows(platform, AuditEvent) == 1  # only init's provider.configured
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
 

@@ -19,6 +19,7 @@ Errors are `application/problem+json` (RFC 9457)."""
 
 
 def create_app(platform: Platform) -> FastAPI:
+    from synthgov.audit.views import router as audit_router
     from synthgov.labeling.views import router as labeling_router
     from synthgov.tracing.views import router as tracing_router
 
@@ -27,6 +28,7 @@ def create_app(platform: Platform) -> FastAPI:
     problems.install(app)
     app.include_router(labeling_router)
     app.include_router(tracing_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", operation_id="health", tags=["meta"])
     def health(platform: PlatformDep) -> dict:

@@ -2,20 +2,75 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from synthgov.storage.base import Base, UTCDateTime
 
 
 class AuditEvent(Base):
-    """One typed event. Appended in the transaction of the change it records."""
+    """One entry of the append-only log: a typed event, appended in the transaction it records.
+
+    ``leaf`` is the canonical JSON that is hashed; after retention purges personal data, ``leaf``,
+    ``payload``, ``actor`` and ``subject`` are empty and ``leaf_hash`` alone keeps the tree whole.
+    """
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    actor: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str | None] = mapped_column(String(128))
     subject: Mapped[str | None] = mapped_column(String(128), index=True)
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    leaf: Mapped[str | None] = mapped_column(Text)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditNode(Base):
+    """A perfect subtree hash; ``id = level << 48 | index`` (level 0 are the leaf hashes)."""
+
+    __tablename__ = "audit_nodes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditLogState(Base):
+    """The single row that serializes appends: ``UPDATE … SET size = size + n RETURNING size``."""
+
+    __tablename__ = "audit_log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    hash_alg: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditTreeHead(Base):
+    """A signed tree head, kept so later heads can be proven consistent with it."""
+
+    __tablename__ = "audit_tree_heads"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash_alg: Mapped[str] = mapped_column(String(16))
+    timestamp_ms: Mapped[int] = mapped_column(BigInteger)
+    sig_alg: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+
+
+class AuditHold(Base):
+    """A legal hold: entries with this subject (or of this kind) are never purged while it is active."""
+
+    __tablename__ = "audit_holds"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str | None] = mapped_column(String(128), index=True)
+    kind: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,19 +1,372 @@
-"""Append events to the audit log, inside the caller's unit of work."""
+"""The append-only audit log: typed events as leaves of an RFC 9162 Merkle tree.
+
+Appends run inside the caller's transaction (architecture rule 5). One row, ``audit_log_state``,
+serializes them: ``UPDATE … SET size = size + n RETURNING size`` takes the row lock on PostgreSQL
+and the write lock on SQLite, so indexes are contiguous and the tree is the same whoever appends.
+Perfect subtree hashes are stored as they complete (``audit_nodes``), so roots and proofs need
+O(log n) rows, not the whole log.
+"""
 
 from __future__ import annotations
 
-from synthgov.audit.models import AuditEvent
+import json
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from synthgov.audit.merkle import CompactRange, ProofError, Tree, frontier, is_perfect
+from synthgov.audit.models import AuditEvent, AuditHold, AuditLogState, AuditNode, AuditTreeHead
+from synthgov.audit.signing import SignedTreeHead, load_signer, sign_tree_head, verify_tree_head
 from synthgov.context import Ctx
-from synthgov.events import Event
+from synthgov.errors import InvalidInput, NotFound
+from synthgov.events import AuditPurged, Event, HoldPlaced, HoldReleased
+from synthgov.permissions import Permission, require
+
+LEVEL_SHIFT = 48
+EXPORT_FORMAT = "synthgov-audit-export"
 
 
-def record(ctx: Ctx, event: Event) -> AuditEvent:
-    row = AuditEvent(
-        kind=event.kind, at=ctx.clock(), actor=ctx.actor.ref, subject=event.subject, payload=_jsonable(event)
-    )
-    ctx.session.add(row)
-    return row
+def node_id(level: int, index: int) -> int:
+    return level << LEVEL_SHIFT | index
+
+
+def canonical_leaf(idx: int, kind: str, at: datetime, actor: str | None, subject: str | None, payload) -> str:
+    """The exact text hashed into the tree (documented in docs/audit.md)."""
+    obj = {"actor": actor, "at": at.isoformat(timespec="microseconds"), "idx": idx, "kind": kind,
+           "payload": payload, "subject": subject}
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _jsonable(event: Event) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in event.payload().items()}
+    return json.loads(json.dumps(event.payload(), default=list))
+
+
+# -- appending ------------------------------------------------------------------------------------
+def record(ctx: Ctx, event: Event) -> int:
+    """Append one event in the caller's transaction; returns its index."""
+    return record_many(ctx, [event])[0]
+
+
+def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
+    """Append events as one contiguous run of leaves, in the caller's transaction."""
+    if not events:
+        return []
+    session = ctx.session
+    state = AuditLogState.__table__
+    row = session.execute(
+        update(state)
+        .where(state.c.id == 1)
+        .values(size=state.c.size + len(events), hash_alg=func.coalesce(state.c.hash_alg, ctx.settings.audit_hash))
+        .returning(state.c.size, state.c.hash_alg)
+    ).one()
+    start, tree = row.size - len(events), Tree(row.hash_alg)
+    compact = CompactRange(tree)
+    needed = frontier(start)
+    if needed:
+        ids = [node_id(level, index) for level, index in needed]
+        found = dict(session.execute(select(AuditNode.id, AuditNode.hash).where(AuditNode.id.in_(ids))).all())
+        if len(found) != len(ids):
+            raise ProofError(
+                f"audit log is missing stored subtree hashes below size {start}; run `synthgov audit verify`"
+            )
+        compact.stack = [found[i] for i in ids]
+        compact.size = start
+    at, actor = ctx.clock(), ctx.actor.ref
+    rows, nodes = [], []
+    for offset, event in enumerate(events):
+        idx = start + offset
+        payload = _jsonable(event)
+        leaf = canonical_leaf(idx, event.kind, at, actor, event.subject, payload)
+        leaf_hash = tree.leaf(leaf.encode())
+        rows.append({"idx": idx, "kind": event.kind, "at": at, "actor": actor, "subject": event.subject,
+                     "payload": payload, "leaf": leaf, "leaf_hash": leaf_hash})
+        nodes.extend({"id": node_id(lv, ix), "hash": h} for lv, ix, h in compact.append(leaf_hash))
+    session.execute(insert(AuditEvent), rows)
+    session.execute(insert(AuditNode), nodes)
+    return [r["idx"] for r in rows]
+
+
+# -- reading the tree -----------------------------------------------------------------------------
+def _state(ctx: Ctx) -> tuple[int, Tree]:
+    row = ctx.session.execute(select(AuditLogState.size, AuditLogState.hash_alg).where(AuditLogState.id == 1)).one()
+    return row.size, Tree(row.hash_alg or ctx.settings.audit_hash)
+
+
+class NodeStore:
+    """Perfect subtree hashes from ``audit_nodes``, fetched in one query per computation."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.session = ctx.session
+        self.cache: dict[int, bytes] = {}
+
+    def run(self, compute: Callable[[Callable[[int, int], bytes]], object]):
+        wanted: set[int] = set()
+
+        def record_id(lo: int, hi: int) -> bytes:
+            wanted.add(self._id(lo, hi))
+            return b"\x00" * 32
+
+        compute(record_id)  # dry run: which nodes does it need?
+        missing = [i for i in wanted if i not in self.cache]
+        if missing:
+            for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+                rows = self.session.execute(select(AuditNode.id, AuditNode.hash).where(AuditNode.id.in_(chunk)))
+                self.cache.update(rows.all())
+        absent = [i for i in wanted if i not in self.cache]
+        if absent:
+            raise ProofError(f"{len(absent)} stored subtree hashes are missing; run `synthgov audit verify`")
+        return compute(lambda lo, hi: self.cache[self._id(lo, hi)])
+
+    @staticmethod
+    def _id(lo: int, hi: int) -> int:
+        assert is_perfect(lo, hi)
+        level = (hi - lo).bit_length() - 1
+        return node_id(level, lo >> level)
+
+
+def root_at(ctx: Ctx, size: int, tree: Tree) -> bytes:
+    return NodeStore(ctx).run(lambda sub: tree.subtree_root(0, size, sub))
+
+
+def tree_head(ctx: Ctx, *, size: int | None = None) -> SignedTreeHead:
+    """The signed head of the log now (signed and kept if the log grew), or a kept head of ``size``."""
+    require(ctx.actor, Permission.AUDIT_READ)
+    current, tree = _state(ctx)
+    if size is not None and size != current:
+        kept = ctx.session.get(AuditTreeHead, size)
+        if kept is None:
+            raise NotFound(f"no signed tree head was kept for size {size}; current size is {current}")
+        return _sth(kept)
+    kept = ctx.session.get(AuditTreeHead, current)
+    if kept is not None:
+        return _sth(kept)
+    signer, sig_alg = load_signer(ctx.settings)
+    stamp = int(ctx.clock().timestamp() * 1000)
+    sth = sign_tree_head(signer, sig_alg, tree.alg, current, root_at(ctx, current, tree), stamp)
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(AuditTreeHead(size=sth.size, root=bytes.fromhex(sth.root), hash_alg=sth.hash_alg,
+                                          timestamp_ms=sth.timestamp_ms, sig_alg=sth.sig_alg, key_id=sth.key_id,
+                                          public_key=sth.public_key, signature=sth.signature))
+    except IntegrityError:  # another process kept a head for this size first
+        return _sth(ctx.session.get(AuditTreeHead, current))
+    return sth
+
+
+def _sth(row: AuditTreeHead) -> SignedTreeHead:
+    return SignedTreeHead(row.size, row.root.hex(), row.hash_alg, row.timestamp_ms, row.sig_alg, row.key_id,
+                          row.public_key, row.signature)
+
+
+def prove_inclusion(ctx: Ctx, *, index: int, size: int | None = None) -> dict:
+    sth = tree_head(ctx, size=size)
+    _, tree = _state(ctx)
+    if not 0 <= index < sth.size:
+        raise InvalidInput(f"entry {index} is not in the log of size {sth.size}")
+    leaf_hash = ctx.session.scalar(select(AuditEvent.leaf_hash).where(AuditEvent.idx == index))
+    path = NodeStore(ctx).run(lambda sub: tree.inclusion_path(index, sth.size, sub))
+    return {"index": index, "tree_size": sth.size, "leaf_hash": leaf_hash.hex(), "path": [p.hex() for p in path],
+            "tree_head": sth.to_dict()}
+
+
+def prove_consistency(ctx: Ctx, *, first: int, second: int | None = None) -> dict:
+    sth = tree_head(ctx, size=second)
+    _, tree = _state(ctx)
+    if not 0 < first <= sth.size:
+        raise InvalidInput(f"first size must be between 1 and {sth.size}")
+    path = NodeStore(ctx).run(lambda sub: tree.consistency_path(first, sth.size, sub))
+    first_root = root_at(ctx, first, tree)
+    return {"first": first, "second": sth.size, "first_root": first_root.hex(), "path": [p.hex() for p in path],
+            "tree_head": sth.to_dict()}
+
+
+# -- verifying the whole log ----------------------------------------------------------------------
+@dataclass
+class LogVerification:
+    entries: int = 0
+    purged: int = 0
+    tree_heads_checked: int = 0
+    root: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_log(ctx: Ctx, *, progress: Callable[[int], None] | None = None, chunk: int = 50_000) -> LogVerification:
+    """Re-hash every entry, rebuild the tree, and check every kept signed tree head against it."""
+    require(ctx.actor, Permission.AUDIT_READ)
+    size, tree = _state(ctx)
+    heads = {h.size: h for h in ctx.session.scalars(select(AuditTreeHead))}
+    result = LogVerification()
+    compact = CompactRange(tree)
+    rehash = tree.leaf
+    expected = 0
+    table = AuditEvent.__table__
+    while True:
+        rows = ctx.session.execute(
+            select(table.c.idx, table.c.leaf, table.c.leaf_hash)
+            .where(table.c.idx >= expected).order_by(table.c.idx).limit(chunk)
+        ).all()
+        if not rows:
+            break
+        for idx, leaf, leaf_hash in rows:
+            if idx != expected:
+                result.problems.append(f"entries {expected}..{idx - 1} are missing")
+                return result
+            if leaf is None:
+                result.purged += 1
+            elif rehash(leaf.encode()) != leaf_hash:
+                result.problems.append(f"entry {idx}: content does not match its leaf hash (edited)")
+            compact.append(leaf_hash)
+            expected += 1
+            head = heads.get(expected)
+            if head is not None:
+                _check_head(result, head, compact.root())
+        if progress:
+            progress(len(rows))
+    result.entries = expected
+    if expected != size:
+        result.problems.append(f"log state says {size} entries but {expected} are stored")
+    if 0 in heads:
+        _check_head(result, heads[0], tree.empty)
+    result.root = compact.root().hex()
+    if expected:
+        stored = NodeStore(ctx).run(lambda sub: tree.subtree_root(0, expected, sub))
+        if stored != compact.root():
+            result.problems.append("stored subtree hashes disagree with the entries (proofs would be wrong)")
+    return result
+
+
+def _check_head(result: LogVerification, head: AuditTreeHead, root: bytes) -> None:
+    result.tree_heads_checked += 1
+    if head.root != root:
+        result.problems.append(f"signed tree head of size {head.size} does not match the entries")
+    if not verify_tree_head(_sth(head)):
+        result.problems.append(f"signed tree head of size {head.size} has an invalid signature")
+
+
+# -- export ----------------------------------------------------------------------------------------
+def export_lines(ctx: Ctx, *, start: datetime | None, end: datetime | None) -> Iterator[str]:
+    """JSON lines: a header, the entries whose time is in [start, end) as one contiguous run, the
+    hashes of the rest of the tree, and the signed tree head that covers them all."""
+    require(ctx.actor, Permission.AUDIT_READ)
+    sth = tree_head(ctx)
+    _, tree = _state(ctx)
+    conds = []
+    if start:
+        conds.append(AuditEvent.at >= start)
+    if end:
+        conds.append(AuditEvent.at < end)
+    lo, hi = ctx.session.execute(select(func.min(AuditEvent.idx), func.max(AuditEvent.idx)).where(
+        and_(AuditEvent.idx < sth.size, *conds))).one()
+    first, last = (lo, hi + 1) if lo is not None else (0, 0)
+    yield json.dumps({"format": EXPORT_FORMAT, "version": 1, "hash_alg": tree.alg, "first": first, "last": last,
+                      "tree_size": sth.size, "from": start.isoformat() if start else None,
+                      "to": end.isoformat() if end else None})
+    table = AuditEvent.__table__
+    cursor = first
+    while cursor < last:
+        rows = ctx.session.execute(
+            select(table.c.idx, table.c.leaf, table.c.leaf_hash)
+            .where(table.c.idx >= cursor, table.c.idx < last).order_by(table.c.idx).limit(20_000)
+        ).all()
+        for idx, leaf, leaf_hash in rows:
+            yield json.dumps({"index": idx, "leaf": leaf, "leaf_hash": leaf_hash.hex()}, ensure_ascii=False)
+        cursor = rows[-1][0] + 1
+    ranges = outside_ranges(0, sth.size, first, last)
+    store = NodeStore(ctx)
+    hashes = [store.run(lambda sub, lo=lo, hi=hi: tree.subtree_root(lo, hi, sub)) for lo, hi in ranges]
+    yield json.dumps({"subtrees": [{"lo": lo, "hi": hi, "hash": h.hex()} for (lo, hi), h in zip(ranges, hashes,
+                                                                                             strict=True)]})
+    yield json.dumps({"tree_head": sth.to_dict()})
+
+
+def outside_ranges(lo: int, hi: int, first: int, last: int) -> list[tuple[int, int]]:
+    """The RFC 9162 subtrees of [lo, hi) that lie wholly outside [first, last)."""
+    from synthgov.audit.merkle import split
+
+    if hi <= lo or hi <= first or lo >= last:
+        return [(lo, hi)] if hi > lo else []
+    if first <= lo and hi <= last:
+        return []
+    k = split(hi - lo)
+    return outside_ranges(lo, lo + k, first, last) + outside_ranges(lo + k, hi, first, last)
+
+
+# -- retention ------------------------------------------------------------------------------------
+def retention_days(settings, kind: str) -> int:
+    return max(settings.audit_retention_by_kind.get(kind, settings.audit_retention_days), 183)
+
+
+def purge_expired(ctx: Ctx, *, dry_run: bool = False) -> dict:
+    """Empty the personal data of expired entries (keeping leaf hashes), except under legal hold."""
+    require(ctx.actor, Permission.AUDIT_MANAGE)
+    now = ctx.clock()
+    holds = list(ctx.session.scalars(select(AuditHold).where(AuditHold.released_at.is_(None))))
+    held_subjects = {h.subject for h in holds if h.subject}
+    held_kinds = {h.kind for h in holds if h.kind}
+    kinds = [k for (k,) in ctx.session.execute(select(AuditEvent.kind).where(AuditEvent.purged_at.is_(None))
+                                                .distinct())]
+    by_kind: dict[str, int] = {}
+    held = 0
+    for kind in kinds:
+        cutoff = now - timedelta(days=retention_days(ctx.settings, kind))
+        base = and_(AuditEvent.kind == kind, AuditEvent.at < cutoff, AuditEvent.purged_at.is_(None))
+        expired = ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(base)) or 0
+        if not expired:
+            continue
+        if kind in held_kinds:
+            held += expired
+            continue
+        hold = AuditEvent.subject.in_(held_subjects) if held_subjects else None
+        if hold is not None:
+            held += ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(base, hold)) or 0
+            base = and_(base, or_(AuditEvent.subject.is_(None), ~AuditEvent.subject.in_(held_subjects)))
+        count = ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(base)) or 0
+        if count and not dry_run:
+            ctx.session.execute(update(AuditEvent).where(base).values(
+                leaf=None, payload=None, actor=None, subject=None, purged_at=now))
+        if count:
+            by_kind[kind] = count
+    total = sum(by_kind.values())
+    if total and not dry_run:
+        record(ctx, AuditPurged(total, by_kind, held))
+    return {"purged": total, "by_kind": by_kind, "held": held, "dry_run": dry_run}
+
+
+def place_hold(ctx: Ctx, *, subject: str | None, kind: str | None, reason: str) -> AuditHold:
+    require(ctx.actor, Permission.AUDIT_MANAGE)
+    if not (subject or kind) or not reason:
+        raise InvalidInput("a hold needs a subject or an event kind, and a reason")
+    hold = AuditHold(id=secrets.token_hex(6), subject=subject, kind=kind, reason=reason, created_at=ctx.clock(),
+                     created_by=ctx.actor.ref)
+    ctx.session.add(hold)
+    record(ctx, HoldPlaced(hold.id, subject, kind, reason))
+    return hold
+
+
+def release_hold(ctx: Ctx, *, hold_id: str) -> AuditHold:
+    require(ctx.actor, Permission.AUDIT_MANAGE)
+    hold = ctx.session.get(AuditHold, hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id!r}")
+    if hold.released_at is None:
+        hold.released_at = ctx.clock()
+        record(ctx, HoldReleased(hold_id))
+    return hold
+
+
+def list_holds(ctx: Ctx) -> list[AuditHold]:
+    require(ctx.actor, Permission.AUDIT_READ)
+    return list(ctx.session.scalars(select(AuditHold).order_by(AuditHold.created_at)))
+
+
+def entries(ctx: Ctx, *, indexes: Iterable[int]) -> list[AuditEvent]:
+    require(ctx.actor, Permission.AUDIT_READ)
+    return list(ctx.session.scalars(select(AuditEvent).where(AuditEvent.idx.in_(list(indexes)))))

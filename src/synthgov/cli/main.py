@@ -97,6 +97,7 @@ def features(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 def _mount() -> None:
+    from synthgov.audit.cli import app as audit_app
     from synthgov.identity.cli import app as apikey_app
     from synthgov.labeling.cli import app as label_app
     from synthgov.provider.cli import init
@@ -108,6 +109,7 @@ def _mount() -> None:
     app.add_typer(records_app, name="records")
     app.add_typer(apikey_app, name="apikey")
     app.add_typer(db_app, name="db")
+    app.add_typer(audit_app, name="audit")
 
 
 def main(argv: list[str] | None = None) -> None:

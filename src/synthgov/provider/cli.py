@@ -17,7 +17,7 @@ def init(
     force: Annotated[bool, typer.Option(help="Replace a config that names another provider")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Create the data folder, the config file and the provider's SM2 signing key pair."""
+    """Create the data folder, the config file and the provider's SM2 signing key pair, and migrate the database."""
     result = init_provider(settings(), provider_code=provider_code, provider_name=provider_name, demo=demo, force=force)
     if as_json:
         print_json({k: str(v) if hasattr(v, "parts") else v for k, v in result.__dict__.items()})
@@ -26,4 +26,4 @@ def init(
     state = "created" if result.key_created else "kept existing"
     out_console.print(f"SM2 key      {result.key_file} ({state}, key id {result.key_id})")
     out_console.print(f"provider     {result.provider_code}" + ("  [bold red]DEMO profile[/]" if result.demo else ""))
-    out_console.print("next: synthgov db upgrade")
+    out_console.print("database     migrated; next: synthgov serve, or synthgov label image IN -o OUT")

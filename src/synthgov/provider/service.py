@@ -66,9 +66,32 @@ def init_provider(
         _atomic_write(key_file, signer.to_pem(), mode=0o600)
         _atomic_write(key_file.with_suffix(".pub.hex"), (signer.spki.hex().upper() + "\n").encode(), mode=0o644)
         created = True
+    if settings.audit_signature == "ed25519" and not settings.resolved_audit_key_file.exists():
+        from synthgov.audit.signing import Ed25519Signer
+
+        _atomic_write(settings.resolved_audit_key_file, Ed25519Signer.generate().to_pem(), mode=0o600)
+    _migrate_and_record(settings, provider_code, signer.key_id, demo)
     return InitResult(
         data_dir, config, key_file, signer.key_id, created, signer.spki.hex().upper(), provider_code, demo
     )
+
+
+def _migrate_and_record(settings: Settings, provider_code: str, key_id: str, demo: bool) -> None:
+    """Bring the schema up to date and log the configuration change as an audit event."""
+    from synthgov.audit import service as audit
+    from synthgov.bootstrap import open_platform
+    from synthgov.config import load_settings
+    from synthgov.events import ProviderConfigured
+    from synthgov.permissions import Actor
+    from synthgov.storage import migrate
+
+    platform = open_platform(load_settings(data_dir=settings.data_dir, database_url=settings.database_url))
+    try:
+        migrate.upgrade(platform.engine)
+        with platform.unit_of_work(Actor.operator("init")) as ctx:
+            audit.record(ctx, ProviderConfigured(provider_code, key_id, demo))
+    finally:
+        platform.close()
 
 
 def _atomic_write(path: Path, content: bytes, *, mode: int) -> None:

@@ -1,4 +1,4 @@
-"""Generation records, API keys, audit events.
+"""Generation records, API keys, the audit log (events, Merkle nodes, tree heads, holds).
 
 Revision ID: 0001
 Revises:
@@ -61,21 +61,65 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_events",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
-        sa.Column("actor", sa.String(128), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=True),
         sa.Column("subject", sa.String(128), nullable=True),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_events")),
+        sa.Column("payload", sa.JSON(), nullable=True),
+        sa.Column("leaf", sa.Text(), nullable=True),
+        sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("purged_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("idx", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events") as batch:
         batch.create_index(batch.f("ix_audit_events_kind"), ["kind"])
         batch.create_index(batch.f("ix_audit_events_at"), ["at"])
         batch.create_index(batch.f("ix_audit_events_subject"), ["subject"])
+    op.create_table(
+        "audit_nodes",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_nodes")),
+    )
+    state = op.create_table(
+        "audit_log_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("hash_alg", sa.String(16), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log_state")),
+    )
+    op.bulk_insert(state, [{"id": 1, "size": 0, "hash_alg": None}])
+    op.create_table(
+        "audit_tree_heads",
+        sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("root", sa.LargeBinary(32), nullable=False),
+        sa.Column("hash_alg", sa.String(16), nullable=False),
+        sa.Column("timestamp_ms", sa.BigInteger(), nullable=False),
+        sa.Column("sig_alg", sa.String(16), nullable=False),
+        sa.Column("key_id", sa.String(16), nullable=False),
+        sa.Column("public_key", sa.Text(), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("size", name=op.f("pk_audit_tree_heads")),
+    )
+    op.create_table(
+        "audit_holds",
+        sa.Column("id", sa.String(16), nullable=False),
+        sa.Column("subject", sa.String(128), nullable=True),
+        sa.Column("kind", sa.String(64), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("released_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_holds")),
+    )
+    with op.batch_alter_table("audit_holds") as batch:
+        batch.create_index(batch.f("ix_audit_holds_subject"), ["subject"])
 
 
 def downgrade() -> None:
+    for table in ("audit_holds", "audit_tree_heads", "audit_log_state", "audit_nodes"):
+        op.drop_table(table)
     op.drop_table("audit_events")
     op.drop_table("api_keys")
     op.drop_table("generation_records")

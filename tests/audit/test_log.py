@@ -1,0 +1,152 @@
+"""The audit log in the database: appends in the action's transaction, proofs, verification, retention."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from synthgov.audit import service
+from synthgov.audit.merkle import Tree
+from synthgov.audit.models import AuditEvent, AuditNode
+from synthgov.audit.signing import verify_tree_head
+from synthgov.errors import Forbidden, InvalidInput
+from synthgov.events import ApiKeyRevoked
+from synthgov.labeling.service import label_content
+from synthgov.permissions import Actor, ActorKind
+
+INIT = 1  # `synthgov init` logged provider.configured as entry 0
+
+
+def append(platform, operator, n, batch=False):
+    with platform.unit_of_work(operator) as ctx:
+        events = [ApiKeyRevoked(f"k{i}") for i in range(n)]
+        return service.record_many(ctx, events) if batch else [service.record(ctx, e) for e in events]
+
+
+def test_entries_are_contiguous_and_tree_verifies(platform, operator):
+    assert append(platform, operator, 5) == [1, 2, 3, 4, 5]
+    assert append(platform, operator, 100, batch=True)[0] == 6
+    with platform.unit_of_work(operator) as ctx:
+        result = service.verify_log(ctx)
+        head = service.tree_head(ctx)
+    assert result.ok, result.problems
+    assert result.entries == head.size == 106
+    assert verify_tree_head(head)
+    with platform.sessionmaker() as s:
+        leaves = [r.leaf_hash for r in s.query(AuditEvent).order_by(AuditEvent.idx)]
+    assert Tree(head.hash_alg).root(leaves)[1].hex() == head.root
+
+
+def test_labeling_appends_in_the_same_transaction(platform, operator, samples):
+    with pytest.raises(RuntimeError), platform.unit_of_work(operator) as ctx:
+        label_content(ctx, data=samples["photo.png"], visible=False)
+        raise RuntimeError("the action fails after its event was appended")
+    with platform.unit_of_work(operator) as ctx:
+        assert service.tree_head(ctx).size == INIT
+        label_content(ctx, data=samples["photo.png"], visible=False)
+    with platform.unit_of_work(operator) as ctx:
+        (entry,) = service.entries(ctx, indexes=[INIT])
+        assert entry.kind == "content.labeled" and json.loads(entry.leaf)["idx"] == INIT
+
+
+def test_inclusion_and_consistency_proofs(platform, operator):
+    append(platform, operator, 37, batch=True)
+    with platform.unit_of_work(operator) as ctx:
+        old = service.tree_head(ctx)
+    append(platform, operator, 20)
+    with platform.unit_of_work(operator) as ctx:
+        proof = service.prove_inclusion(ctx, index=11)
+        consistency = service.prove_consistency(ctx, first=old.size)
+        old_proof = service.prove_inclusion(ctx, index=3, size=old.size)
+    tree = Tree(proof["tree_head"]["hash_alg"])
+    tree.verify_inclusion(11, 58, bytes.fromhex(proof["leaf_hash"]), [bytes.fromhex(p) for p in proof["path"]],
+                          bytes.fromhex(proof["tree_head"]["root"]))
+    assert consistency["first_root"] == old.root
+    tree.verify_consistency(38, 58, bytes.fromhex(old.root), bytes.fromhex(consistency["tree_head"]["root"]),
+                            [bytes.fromhex(p) for p in consistency["path"]])
+    assert old_proof["tree_head"]["root"] == old.root
+    with platform.unit_of_work(operator) as ctx, pytest.raises(InvalidInput):
+        service.prove_inclusion(ctx, index=58)
+
+
+def test_verify_finds_edits_gaps_and_bad_heads(platform, operator):
+    append(platform, operator, 10)
+    with platform.unit_of_work(operator) as ctx:
+        service.tree_head(ctx)
+    with platform.sessionmaker() as s, s.begin():
+        s.execute(update(AuditEvent).where(AuditEvent.idx == 4).values(leaf='{"edited":true}'))
+    with platform.unit_of_work(operator) as ctx:
+        assert service.verify_log(ctx).problems == ["entry 4: content does not match its leaf hash (edited)"]
+    with platform.sessionmaker() as s, s.begin():  # an editor who also fixes the leaf hash breaks the signed head
+        row = s.get(AuditEvent, 4)
+        row.leaf_hash = Tree("sm3").leaf(row.leaf.encode())
+    with platform.unit_of_work(operator) as ctx:
+        problems = service.verify_log(ctx).problems
+    assert "signed tree head of size 11 does not match the entries" in problems
+    with platform.sessionmaker() as s, s.begin():
+        s.delete(s.get(AuditEvent, 7))
+    with platform.unit_of_work(operator) as ctx:
+        assert service.verify_log(ctx).problems[-1] == "entries 7..7 are missing"
+
+
+def test_ed25519_tree_heads(platform, operator, settings):
+    from synthgov.audit.signing import Ed25519Signer
+
+    key = settings.resolved_audit_key_file
+    key.write_bytes(Ed25519Signer.generate().to_pem())
+    platform.settings.audit_signature = "ed25519"
+    append(platform, operator, 3)
+    with platform.unit_of_work(operator) as ctx:
+        head = service.tree_head(ctx)
+    assert head.sig_alg == "ed25519" and verify_tree_head(head)
+    forged = type(head)(**(head.to_dict() | {"root": "00" * 32}))
+    assert not verify_tree_head(forged)
+
+
+def test_retention_purges_personal_data_keeps_hashes_and_holds(platform, operator):
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    platform.clock = lambda: now
+    with platform.unit_of_work(operator) as ctx:
+        service.record_many(ctx, [ApiKeyRevoked("a"), ApiKeyRevoked("b"), ApiKeyRevoked("c")])
+        service.place_hold(ctx, subject="b", kind=None, reason="court order 42")
+    platform.clock = lambda: now + timedelta(days=100)
+    with platform.unit_of_work(operator) as ctx:
+        assert service.purge_expired(ctx)["purged"] == 0  # six months not yet over
+    platform.clock = lambda: now + timedelta(days=200)
+    with platform.unit_of_work(operator) as ctx:
+        assert service.purge_expired(ctx, dry_run=True) == {"purged": 3, "by_kind": {"apikey.revoked": 2,
+                                                            "audit.hold_placed": 1}, "held": 1, "dry_run": True}
+        result = service.purge_expired(ctx)
+    assert result["purged"] == 3 and result["held"] == 1
+    with platform.unit_of_work(operator) as ctx:
+        rows = {e.idx: e for e in service.entries(ctx, indexes=range(7))}
+        verification = service.verify_log(ctx)
+    assert rows[1].leaf is None and rows[1].payload is None and rows[1].leaf_hash
+    assert rows[2].subject == "b" and rows[2].leaf is not None  # held
+    assert rows[5].kind == "audit.purged" and json.loads(rows[5].leaf)["payload"]["purged"] == 3
+    assert verification.ok and verification.purged == 3
+
+
+def test_retention_cannot_be_shorter_than_six_months(tmp_path):
+    from synthgov.config import load_settings
+    from synthgov.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="audit_retention_days"):
+        load_settings(data_dir=tmp_path, audit_retention_days=30)
+    with pytest.raises(ConfigurationError, match="at least 183 days"):
+        load_settings(data_dir=tmp_path, audit_retention_by_kind={"content.labeled": 10})
+
+
+def test_permissions(platform):
+    nobody = Actor(ActorKind.API_KEY, "k", frozenset())
+    with pytest.raises(Forbidden), platform.unit_of_work(nobody) as ctx:
+        service.tree_head(ctx)
+
+
+def test_nodes_are_stored_for_proofs(platform, operator):
+    append(platform, operator, 8, batch=True)
+    with platform.sessionmaker() as s:
+        assert s.query(AuditNode).count() == 9 + 4 + 2 + 1  # 9 leaves (init + 8), 4 + 2 + 1 parents
