@@ -5,7 +5,7 @@ The catalogue of events is documented in docs/events.md; a test fails when one i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 
@@ -18,7 +18,8 @@ class Event:
         return None
 
     def payload(self) -> dict:
-        return asdict(self)
+        """Field values, shallow (tuples serialize as JSON lists)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)

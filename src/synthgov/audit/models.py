@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from synthgov.storage.base import Base, UTCDateTime
@@ -11,8 +12,9 @@ from synthgov.storage.base import Base, UTCDateTime
 class AuditEvent(Base):
     """One entry of the append-only log: a typed event, appended in the transaction it records.
 
-    ``leaf`` is the canonical JSON that is hashed; after retention purges personal data, ``leaf``,
-    ``payload``, ``actor`` and ``subject`` are empty and ``leaf_hash`` alone keeps the tree whole.
+    ``leaf`` is the canonical JSON that is hashed (it holds the payload); after retention purges
+    personal data, ``leaf``, ``actor`` and ``subject`` are empty and ``leaf_hash`` alone keeps the
+    tree whole.
     """
 
     __tablename__ = "audit_events"
@@ -22,10 +24,13 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str | None] = mapped_column(String(128))
     subject: Mapped[str | None] = mapped_column(String(128), index=True)
-    payload: Mapped[dict | None] = mapped_column(JSON)
     leaf: Mapped[str | None] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def payload(self) -> dict | None:
+        return json.loads(self.leaf)["payload"] if self.leaf is not None else None
 
 
 class AuditNode(Base):

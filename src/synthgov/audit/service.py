@@ -36,13 +36,15 @@ def node_id(level: int, index: int) -> int:
 
 def canonical_leaf(idx: int, kind: str, at: datetime, actor: str | None, subject: str | None, payload) -> str:
     """The exact text hashed into the tree (documented in docs/audit.md)."""
-    obj = {"actor": actor, "at": at.isoformat(timespec="microseconds"), "idx": idx, "kind": kind,
-           "payload": payload, "subject": subject}
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _encode_leaf(idx=idx, kind=kind, at=at.isoformat(timespec="microseconds"), actor=actor, subject=subject,
+                 payload=payload)
 
 
-def _jsonable(event: Event) -> dict:
-    return json.loads(json.dumps(event.payload(), default=list))
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _encode_leaf(**fields) -> str:
+    return _ENCODER.encode(fields)
 
 
 # -- appending ------------------------------------------------------------------------------------
@@ -76,24 +78,33 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
         compact.stack = [found[i] for i in ids]
         compact.size = start
     at, actor = ctx.clock(), ctx.actor.ref
+    stamp = at.isoformat(timespec="microseconds")
     rows, nodes = [], []
     for offset, event in enumerate(events):
         idx = start + offset
-        payload = _jsonable(event)
-        leaf = canonical_leaf(idx, event.kind, at, actor, event.subject, payload)
+        subject = event.subject
+        leaf = _encode_leaf(idx=idx, kind=event.kind, at=stamp, actor=actor, subject=subject, payload=event.payload())
         leaf_hash = tree.leaf(leaf.encode())
-        rows.append({"idx": idx, "kind": event.kind, "at": at, "actor": actor, "subject": event.subject,
-                     "payload": payload, "leaf": leaf, "leaf_hash": leaf_hash})
+        rows.append({"idx": idx, "kind": event.kind, "at": at, "actor": actor, "subject": subject, "leaf": leaf,
+                     "leaf_hash": leaf_hash})
         nodes.extend({"id": node_id(lv, ix), "hash": h} for lv, ix, h in compact.append(leaf_hash))
-    session.execute(insert(AuditEvent), rows)
-    session.execute(insert(AuditNode), nodes)
+    conn = session.connection()  # Core executemany: the ORM bulk path costs more than the hashing
+    conn.execute(insert(AuditEvent.__table__), rows)
+    conn.execute(insert(AuditNode.__table__), nodes)
     return [r["idx"] for r in rows]
 
 
 # -- reading the tree -----------------------------------------------------------------------------
+_TREES: dict[str, Tree] = {}
+
+
 def _state(ctx: Ctx) -> tuple[int, Tree]:
-    row = ctx.session.execute(select(AuditLogState.size, AuditLogState.hash_alg).where(AuditLogState.id == 1)).one()
-    return row.size, Tree(row.hash_alg or ctx.settings.audit_hash)
+    state = AuditLogState.__table__
+    row = ctx.session.connection().execute(select(state.c.size, state.c.hash_alg).where(state.c.id == 1)).one()
+    alg = row.hash_alg or ctx.settings.audit_hash
+    if alg not in _TREES:
+        _TREES[alg] = Tree(alg)
+    return row.size, _TREES[alg]
 
 
 class NodeStore:
@@ -112,10 +123,10 @@ class NodeStore:
 
         compute(record_id)  # dry run: which nodes does it need?
         missing = [i for i in wanted if i not in self.cache]
-        if missing:
-            for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
-                rows = self.session.execute(select(AuditNode.id, AuditNode.hash).where(AuditNode.id.in_(chunk)))
-                self.cache.update(rows.all())
+        table = AuditNode.__table__
+        conn = self.session.connection()
+        for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+            self.cache.update(conn.execute(select(table.c.id, table.c.hash).where(table.c.id.in_(chunk))).all())
         absent = [i for i in wanted if i not in self.cache]
         if absent:
             raise ProofError(f"{len(absent)} stored subtree hashes are missing; run `synthgov audit verify`")
@@ -134,16 +145,26 @@ def root_at(ctx: Ctx, size: int, tree: Tree) -> bytes:
 
 def tree_head(ctx: Ctx, *, size: int | None = None) -> SignedTreeHead:
     """The signed head of the log now (signed and kept if the log grew), or a kept head of ``size``."""
+    return _head(ctx, size)[0]
+
+
+def _kept(ctx: Ctx, size: int) -> SignedTreeHead | None:
+    table = AuditTreeHead.__table__
+    row = ctx.session.connection().execute(select(table).where(table.c.size == size)).one_or_none()
+    return None if row is None else _sth(row)
+
+
+def _head(ctx: Ctx, size: int | None) -> tuple[SignedTreeHead, Tree]:
     require(ctx.actor, Permission.AUDIT_READ)
     current, tree = _state(ctx)
     if size is not None and size != current:
-        kept = ctx.session.get(AuditTreeHead, size)
+        kept = _kept(ctx, size)
         if kept is None:
             raise NotFound(f"no signed tree head was kept for size {size}; current size is {current}")
-        return _sth(kept)
-    kept = ctx.session.get(AuditTreeHead, current)
+        return kept, tree
+    kept = _kept(ctx, current)
     if kept is not None:
-        return _sth(kept)
+        return kept, tree
     signer, sig_alg = load_signer(ctx.settings)
     stamp = int(ctx.clock().timestamp() * 1000)
     sth = sign_tree_head(signer, sig_alg, tree.alg, current, root_at(ctx, current, tree), stamp)
@@ -153,29 +174,30 @@ def tree_head(ctx: Ctx, *, size: int | None = None) -> SignedTreeHead:
                                           timestamp_ms=sth.timestamp_ms, sig_alg=sth.sig_alg, key_id=sth.key_id,
                                           public_key=sth.public_key, signature=sth.signature))
     except IntegrityError:  # another process kept a head for this size first
-        return _sth(ctx.session.get(AuditTreeHead, current))
-    return sth
+        return _kept(ctx, current), tree
+    return sth, tree
 
 
-def _sth(row: AuditTreeHead) -> SignedTreeHead:
+def _sth(row) -> SignedTreeHead:
     return SignedTreeHead(row.size, row.root.hex(), row.hash_alg, row.timestamp_ms, row.sig_alg, row.key_id,
                           row.public_key, row.signature)
 
 
 def prove_inclusion(ctx: Ctx, *, index: int, size: int | None = None) -> dict:
-    sth = tree_head(ctx, size=size)
-    _, tree = _state(ctx)
+    sth, tree = _head(ctx, size)
     if not 0 <= index < sth.size:
         raise InvalidInput(f"entry {index} is not in the log of size {sth.size}")
-    leaf_hash = ctx.session.scalar(select(AuditEvent.leaf_hash).where(AuditEvent.idx == index))
-    path = NodeStore(ctx).run(lambda sub: tree.inclusion_path(index, sth.size, sub))
+
+    def compute(sub):  # the leaf hash is node (0, index): one query fetches it with the path
+        return sub(index, index + 1), tree.inclusion_path(index, sth.size, sub)
+
+    leaf_hash, path = NodeStore(ctx).run(compute)
     return {"index": index, "tree_size": sth.size, "leaf_hash": leaf_hash.hex(), "path": [p.hex() for p in path],
             "tree_head": sth.to_dict()}
 
 
 def prove_consistency(ctx: Ctx, *, first: int, second: int | None = None) -> dict:
-    sth = tree_head(ctx, size=second)
-    _, tree = _state(ctx)
+    sth, tree = _head(ctx, second)
     if not 0 < first <= sth.size:
         raise InvalidInput(f"first size must be between 1 and {sth.size}")
     path = NodeStore(ctx).run(lambda sub: tree.consistency_path(first, sth.size, sub))
@@ -331,7 +353,7 @@ def purge_expired(ctx: Ctx, *, dry_run: bool = False) -> dict:
         count = ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(base)) or 0
         if count and not dry_run:
             ctx.session.execute(update(AuditEvent).where(base).values(
-                leaf=None, payload=None, actor=None, subject=None, purged_at=now))
+                leaf=None, actor=None, subject=None, purged_at=now))
         if count:
             by_kind[kind] = count
     total = sum(by_kind.values())

@@ -45,17 +45,20 @@ def init_provider(
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     config = settings.config_file
+    keep_config = False
     if config.exists() and not force:
         existing = Settings(data_dir=data_dir)
         if existing.provider_code and existing.provider_code != provider_code:
             raise Conflict(f"{config} already configures provider {existing.provider_code}; pass --force to replace")
+        keep_config = existing.provider_code == provider_code  # re-running init keeps the operator's edits
     lines = [
         "# synthgov configuration (see docs/configuration.md). Environment SYNTHGOV_* overrides it.",
         f"provider_code = {_toml_str(provider_code)}",
         f"provider_name = {_toml_str(provider_name or '')}",
         f"demo = {'true' if demo else 'false'}",
     ]
-    _atomic_write(config, ("\n".join(lines) + "\n").encode(), mode=0o644)
+    if not keep_config:
+        _atomic_write(config, ("\n".join(lines) + "\n").encode(), mode=0o644)
     key_file = settings.resolved_key_file
     created = False
     if key_file.exists():
@@ -80,12 +83,11 @@ def _migrate_and_record(settings: Settings, provider_code: str, key_id: str, dem
     """Bring the schema up to date and log the configuration change as an audit event."""
     from synthgov.audit import service as audit
     from synthgov.bootstrap import open_platform
-    from synthgov.config import load_settings
     from synthgov.events import ProviderConfigured
     from synthgov.permissions import Actor
     from synthgov.storage import migrate
 
-    platform = open_platform(load_settings(data_dir=settings.data_dir, database_url=settings.database_url))
+    platform = open_platform(settings)
     try:
         migrate.upgrade(platform.engine)
         with platform.unit_of_work(Actor.operator("init")) as ctx:

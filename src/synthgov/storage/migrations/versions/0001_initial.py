@@ -66,7 +66,6 @@ def upgrade() -> None:
         sa.Column("at", UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(128), nullable=True),
         sa.Column("subject", sa.String(128), nullable=True),
-        sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("leaf", sa.Text(), nullable=True),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("purged_at", UTCDateTime(), nullable=True),
