@@ -58,25 +58,32 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
     if not events:
         return []
     session = ctx.session
+    conn = session.connection()  # Core statements: the ORM paths cost more than the hashing
     state = AuditLogState.__table__
-    row = session.execute(
+    row = conn.execute(
         update(state)
         .where(state.c.id == 1)
         .values(size=state.c.size + len(events), hash_alg=func.coalesce(state.c.hash_alg, ctx.settings.audit_hash))
         .returning(state.c.size, state.c.hash_alg)
     ).one()
-    start, tree = row.size - len(events), Tree(row.hash_alg)
+    start, tree = row.size - len(events), _tree(row.hash_alg)
     compact = CompactRange(tree)
+    # Only the frontier nodes below the highest bit that changes get merged with new leaves; the
+    # others stay as they are (placeholders here), so most single appends need no read at all.
+    changed = (start ^ (start + len(events))).bit_length() - 1
     needed = frontier(start)
-    if needed:
-        ids = [node_id(level, index) for level, index in needed]
-        found = dict(session.execute(select(AuditNode.id, AuditNode.hash).where(AuditNode.id.in_(ids))).all())
-        if len(found) != len(ids):
+    merged = [(level, index) for level, index in needed if level < changed]
+    hashes: dict[int, bytes] = {}
+    if merged:
+        ids = [node_id(level, index) for level, index in merged]
+        nodes_table = AuditNode.__table__
+        hashes = dict(conn.execute(select(nodes_table.c.id, nodes_table.c.hash).where(nodes_table.c.id.in_(ids))).all())
+        if len(hashes) != len(ids):
             raise ProofError(
                 f"audit log is missing stored subtree hashes below size {start}; run `synthgov audit verify`"
             )
-        compact.stack = [found[i] for i in ids]
-        compact.size = start
+    compact.stack = [hashes.get(node_id(level, index), b"") for level, index in needed]
+    compact.size = start
     at, actor = ctx.clock(), ctx.actor.ref
     stamp = at.isoformat(timespec="microseconds")
     rows, nodes = [], []
@@ -88,7 +95,6 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
         rows.append({"idx": idx, "kind": event.kind, "at": at, "actor": actor, "subject": subject, "leaf": leaf,
                      "leaf_hash": leaf_hash})
         nodes.extend({"id": node_id(lv, ix), "hash": h} for lv, ix, h in compact.append(leaf_hash))
-    conn = session.connection()  # Core executemany: the ORM bulk path costs more than the hashing
     conn.execute(insert(AuditEvent.__table__), rows)
     conn.execute(insert(AuditNode.__table__), nodes)
     return [r["idx"] for r in rows]
@@ -98,13 +104,16 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
 _TREES: dict[str, Tree] = {}
 
 
+def _tree(alg: str) -> Tree:
+    if alg not in _TREES:
+        _TREES[alg] = Tree(alg)
+    return _TREES[alg]
+
+
 def _state(ctx: Ctx) -> tuple[int, Tree]:
     state = AuditLogState.__table__
     row = ctx.session.connection().execute(select(state.c.size, state.c.hash_alg).where(state.c.id == 1)).one()
-    alg = row.hash_alg or ctx.settings.audit_hash
-    if alg not in _TREES:
-        _TREES[alg] = Tree(alg)
-    return row.size, _TREES[alg]
+    return row.size, _tree(row.hash_alg or ctx.settings.audit_hash)
 
 
 class NodeStore:

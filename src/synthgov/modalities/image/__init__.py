@@ -209,7 +209,8 @@ class ImageHandler:
         """
         fmt = self.format_of(data)
         found = self._scan(fmt, data)
-        source_scan = found if template is None else self._scan(self.format_of(template), template)
+        same = template is None or template is data
+        source_scan = found if same else self._scan(self.format_of(template), template)
         info = self._info(fmt, found)
         base = source_scan.xmp[0] if source_scan.xmp else None
         packet = xmp.update_packet(base, label.to_json())
