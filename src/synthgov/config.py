@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(183, ge=183, description="Days before personal data in events is purged")
     audit_retention_by_kind: dict[str, int] = Field(default_factory=dict, description="Per-kind retention (days)")
 
+    fingerprint: bool = Field(True, description="Store a PDQ perceptual hash with every image record")
+    fingerprint_max_distance: int = Field(31, ge=0, le=64, description="PDQ match threshold (Hamming distance)")
+
     max_input_bytes: int = Field(256 * 1024 * 1024, gt=0, description="Largest accepted input file")
     max_image_pixels: int = Field(100_000_000, gt=0, description="Largest accepted image (decompression guard)")
 

@@ -1,7 +1,7 @@
 import pytest
 
 from synthgov.config import load_settings
-from synthgov.errors import Conflict, ConfigurationError, InvalidInput
+from synthgov.errors import ConfigurationError, Conflict, InvalidInput
 from synthgov.provider.service import DEMO_PROVIDER_CODE, init_provider
 
 

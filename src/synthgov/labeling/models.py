@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from synthgov.storage.base import Base, UTCDateTime
@@ -32,3 +32,5 @@ class GenerationRecord(Base):
     metadata_label: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str | None] = mapped_column(String(16))
     demo: Mapped[bool] = mapped_column(default=False)
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # PDQ of the output
+    fingerprint_quality: Mapped[int | None] = mapped_column(Integer)

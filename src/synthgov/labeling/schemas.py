@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class RecordOut(BaseModel):
@@ -29,3 +29,10 @@ class RecordOut(BaseModel):
     metadata_label: str
     key_id: str | None
     demo: bool
+    fingerprint: str | None = None  # PDQ, hex
+    fingerprint_quality: int | None = None
+
+    @field_validator("fingerprint", mode="before")
+    @classmethod
+    def _hex(cls, value):
+        return value.hex() if isinstance(value, bytes) else value

@@ -14,7 +14,7 @@ from synthgov.context import Ctx
 from synthgov.errors import Conflict, CorruptMedia, InvalidInput, TooLarge, UnsupportedMedia
 from synthgov.events import ContentLabeled
 from synthgov.labeling.models import GenerationRecord
-from synthgov.modalities.base import ExplicitLabeler, ExplicitLabelSpec, MediaInfo, MetadataLabeler
+from synthgov.modalities.base import ExplicitLabeler, ExplicitLabelSpec, Fingerprinter, MediaInfo, MetadataLabeler
 from synthgov.permissions import Permission, require
 from synthgov.provenance.label import AigcLabel, LabelValue, signed_message
 
@@ -96,6 +96,9 @@ def label_content(
         applied.append("explicit:visible-text")
     out = handler.write_label(out, label, template=data)
     applied.append("metadata:xmp-tc260")
+    fingerprint = quality = None
+    if settings.fingerprint and isinstance(handler, Fingerprinter):
+        fingerprint, quality = handler.fingerprint(out)
 
     record = GenerationRecord(
         id=uuid.uuid4().hex,
@@ -117,6 +120,8 @@ def label_content(
         metadata_label=label.to_json(),
         key_id=signer.key_id if signer else None,
         demo=settings.demo,
+        fingerprint=fingerprint,
+        fingerprint_quality=quality,
     )
     ctx.session.add(record)
     audit.record(

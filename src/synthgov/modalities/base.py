@@ -103,7 +103,11 @@ class ExplicitLabelDetector(Protocol):
 
 @runtime_checkable
 class Fingerprinter(Protocol):
-    def fingerprint(self, data: bytes) -> bytes: ...
+    def fingerprint(self, data: bytes) -> tuple[bytes, int | None]:
+        """(perceptual hash, quality or None) of the content as stored in records."""
+
+    def fingerprint_variants(self, data: bytes) -> list[bytes]:
+        """Hashes to query with (e.g. the rotations and mirror images of an image)."""
 
     def distance(self, a: bytes, b: bytes) -> int: ...
 

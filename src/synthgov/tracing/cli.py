@@ -74,6 +74,12 @@ def _print(r: Inspection) -> None:
             )
         else:
             out_console.print("    traced: [dim]no generation record here for this ProduceID[/]")
+    for m in r.fingerprint_matches:
+        rec = m["record"]
+        out_console.print(
+            f"  [cyan]fingerprint match[/] (PDQ distance {m['distance']}, not a label): record {rec['id']} "
+            f"ProduceID {rec['produce_id']} made {rec['created_at']} for user {rec['user_ref'] or '-'}"
+        )
     for note in r.notes:
         out_console.print(f"  [dim]note: {note}[/]")
 

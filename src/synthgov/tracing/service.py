@@ -13,7 +13,7 @@ from synthgov.errors import NotFound, SynthgovError, UnsupportedMedia
 from synthgov.labeling.models import GenerationRecord
 from synthgov.labeling.schemas import RecordOut
 from synthgov.labeling.service import check_size
-from synthgov.modalities.base import MetadataLabeler
+from synthgov.modalities.base import Fingerprinter, MetadataLabeler
 from synthgov.permissions import Permission, require
 from synthgov.provenance.label import signed_message
 from synthgov.provenance.signing import SignatureCheck, check_security_data
@@ -52,6 +52,7 @@ class Inspection:
     labels: list[LabelFinding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    fingerprint_matches: list[dict] = field(default_factory=list)
     error: str | None = None
 
     def to_dict(self) -> dict:
@@ -110,6 +111,9 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspec
                 content_matches_record=(record.output_sha256 == digest) if record else None,
             )
         )
+    matches: list[dict] = []
+    if not any(f.record for f in findings) and isinstance(handler, Fingerprinter):
+        matches = find_by_fingerprint(ctx, variants=handler.fingerprint_variants(data), handler=handler)
     if not findings:
         status = Status.UNLABELED
     elif report.problems or any(not f.conformant or f.signature["verdict"] == "tampered" for f in findings):
@@ -128,6 +132,7 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspec
         labels=findings,
         problems=list(report.problems),
         notes=list(report.notes),
+        fingerprint_matches=matches,
     )
 
 
@@ -139,6 +144,41 @@ def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspe
         if exc.status in (401, 403):
             raise
         return Inspection(name=name, status=Status.ERROR, error=str(exc))
+
+
+def find_by_fingerprint(ctx: Ctx, *, variants: list[bytes], handler, limit: int = 5) -> list[dict]:
+    """Records whose stored fingerprint is within the match distance of any query variant.
+
+    Reference algorithm: a linear scan with numpy over all stored fingerprints (about 32 MB per
+    million records). A faiss binary index can replace it behind the same function.
+    """
+    import numpy as np
+
+    from synthgov.modalities.image.fingerprint import distances
+
+    rows = ctx.session.execute(
+        select(GenerationRecord.id, GenerationRecord.fingerprint).where(
+            GenerationRecord.modality == handler.modality, GenerationRecord.fingerprint.is_not(None))
+    ).all()
+    if not rows or not variants:
+        return []
+    ids = [r[0] for r in rows]
+    table = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), -1)
+    per_variant = np.stack([distances(v, table) for v in variants])
+    best_variant = per_variant.argmin(axis=0)
+    best = per_variant.min(axis=0)
+    limit_distance = ctx.settings.fingerprint_max_distance
+    order = [i for i in np.argsort(best, kind="stable")[:limit] if best[i] <= limit_distance]
+    out = []
+    for i in order:
+        record = ctx.session.get(GenerationRecord, ids[i])
+        out.append({
+            "match": "fingerprint",
+            "distance": int(best[i]),
+            "variant": int(best_variant[i]),
+            "record": RecordOut.model_validate(record).model_dump(mode="json"),
+        })
+    return out
 
 
 def get_record(ctx: Ctx, *, produce_id: str) -> GenerationRecord:

@@ -22,7 +22,7 @@ from synthgov.modalities.base import (
     MediaInfo,
     MetadataReport,
 )
-from synthgov.modalities.image import encode, gif, jpeg, png, tiff, visible, webp, xmp
+from synthgov.modalities.image import encode, fingerprint, gif, jpeg, png, tiff, visible, webp, xmp
 from synthgov.modalities.image.formats import ImageFormat, Scan, sniff
 from synthgov.provenance.label import AigcLabel, LabelForm, parse_label_text
 
@@ -220,6 +220,30 @@ class ImageHandler:
         if len(check.labels) != 1 or check.labels[0].parsed.to_label() != label:
             raise CorruptMedia("label did not read back as written; output discarded")
         return out
+
+    # -- fingerprint -----------------------------------------------------------------------------
+    def fingerprint(self, data: bytes) -> tuple[bytes, int | None]:
+        """The PDQ hash of the image and its quality, as stored in generation records."""
+        return self._decoding(lambda: fingerprint.pdq(data), data)
+
+    def fingerprint_variants(self, data: bytes) -> list[bytes]:
+        """PDQ hashes of the eight dihedral variants, for queries (rotated or mirrored copies)."""
+        return self._decoding(lambda: fingerprint.pdq_dihedral(data), data)
+
+    def distance(self, a: bytes, b: bytes) -> int:
+        return fingerprint.distance(a, b)
+
+    def _decoding(self, work, data: bytes):
+        fmt = self.format_of(data)
+        self._info(fmt, self._scan(fmt, data))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                return work()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise HostileInput(f"image dimensions are a decompression bomb: {exc}") from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CorruptMedia(f"image cannot be decoded (truncated or corrupt): {exc}") from exc
 
     # -- explicit label ------------------------------------------------------------------------
     def apply_explicit(self, data: bytes, spec: ExplicitLabelSpec) -> ExplicitResult:

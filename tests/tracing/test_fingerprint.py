@@ -1,0 +1,52 @@
+"""PDQ fallback: tracing an image whose metadata is gone, rotated or mirrored copies included."""
+
+import io
+
+from PIL import Image, ImageOps
+
+from synthgov.labeling.service import label_content
+from synthgov.modalities.image import ImageHandler
+from synthgov.modalities.image.fingerprint import MATCH_DISTANCE
+from synthgov.tracing.service import Status, inspect_content
+from tests.conftest import encode, load_photo
+
+
+def strip(data: bytes, transform=lambda im: im, fmt="JPEG") -> bytes:
+    im = transform(Image.open(io.BytesIO(data)).convert("RGB"))
+    return encode(im, fmt, **({"quality": 80} if fmt == "JPEG" else {}))
+
+
+def test_records_store_a_pdq_hash_and_stripped_copies_trace_by_fingerprint(platform, operator, samples):
+    with platform.unit_of_work(operator) as ctx:
+        outcome = label_content(ctx, data=samples["photo.png"], user="u-9")
+    assert len(outcome.record.fingerprint) == 32 and outcome.record.fingerprint_quality >= 50
+    for transform in (lambda im: im, lambda im: im.rotate(90, expand=True), ImageOps.mirror,
+                      lambda im: im.resize((im.width // 2, im.height // 2))):
+        copy = strip(outcome.data, transform)
+        with platform.unit_of_work(operator) as ctx:
+            result = inspect_content(ctx, data=copy)
+        assert result.status is Status.UNLABELED and result.labels == []
+        (match,) = result.fingerprint_matches
+        assert match["match"] == "fingerprint" and match["distance"] <= MATCH_DISTANCE
+        assert match["record"]["id"] == outcome.record.id and match["record"]["user_ref"] == "u-9"
+
+
+def test_an_unrelated_image_matches_nothing(platform, operator, samples):
+    with platform.unit_of_work(operator) as ctx:
+        label_content(ctx, data=samples["photo.png"])
+    other = encode(load_photo("rocket.jpg"), "PNG")
+    with platform.unit_of_work(operator) as ctx:
+        assert inspect_content(ctx, data=other).fingerprint_matches == []
+
+
+def test_labeled_files_trace_by_label_not_fingerprint(platform, operator, samples):
+    with platform.unit_of_work(operator) as ctx:
+        outcome = label_content(ctx, data=samples["photo.jpg"])
+        result = inspect_content(ctx, data=outcome.data)
+    assert result.labels[0].record and result.fingerprint_matches == []
+
+
+def test_distance_is_hamming():
+    handler = ImageHandler()
+    a = bytes(32)
+    assert handler.distance(a, bytes([0xFF] + [0] * 31)) == 8
