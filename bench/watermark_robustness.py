@@ -1,0 +1,90 @@
+"""Robustness of the experimental image watermark (issue 4, work in progress).
+
+Run: .venv/bin/python -m bench.watermark_robustness
+Embeds a 64-bit payload in the test photographs at three sizes, applies the issue's attacks and
+prints which attacks lost the payload. Not yet part of `make bench` (no peer side by side yet).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter
+
+from synthgov.modalities.image import watermark as wm
+
+PHOTOS = Path(__file__).parents[1] / "tests" / "fixtures" / "photos"
+KEY = b"k" * 32
+PAYLOAD = 0x123456789ABCDEF0
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(10 * np.log10(255**2 / np.mean((x - y) ** 2)))
+
+
+def encode(im: Image.Image, fmt: str, **kw) -> Image.Image:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def attacks(m: Image.Image, rng: np.random.Generator) -> dict[str, Image.Image]:
+    w, h = m.size
+    cw, ch = int(w * np.sqrt(0.7)), int(h * np.sqrt(0.7))
+    ox, oy = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    crop = m.crop((ox, oy, ox + cw, oy + ch))
+    noise = np.clip(np.asarray(m, dtype=np.float32) + rng.normal(0, 5, (h, w, 3)), 0, 255).astype(np.uint8)
+    return {
+        "none": m,
+        "jpeg50": encode(m, "JPEG", quality=50, subsampling=2),
+        "jpeg75": encode(m, "JPEG", quality=75, subsampling=2),
+        "webp75": encode(m, "WEBP", quality=75),
+        "resize0.5": m.resize((w // 2, h // 2), Image.Resampling.LANCZOS),
+        "resize1.5": m.resize((int(w * 1.5), int(h * 1.5)), Image.Resampling.BICUBIC),
+        "crop70": crop,
+        "rot+3": m.rotate(3, Image.Resampling.BICUBIC),
+        "rot-3": m.rotate(-3, Image.Resampling.BICUBIC),
+        "screenshot": encode(m.resize((int(w * 0.75), int(h * 0.75)), Image.Resampling.BILINEAR), "JPEG", quality=85),
+        "bright+20": ImageEnhance.Brightness(m).enhance(1.2),
+        "bright-20": ImageEnhance.Brightness(m).enhance(0.8),
+        "contrast0.8": ImageEnhance.Contrast(m).enhance(0.8),
+        "blur1": m.filter(ImageFilter.GaussianBlur(1)),
+        "noise5": Image.fromarray(noise),
+        "crop+resize+jpeg": encode(crop.resize((int(cw * 0.8), int(ch * 0.8)), Image.Resampling.BILINEAR),
+                                   "JPEG", quality=75),
+    }
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    totals: dict[str, int] = {}
+    runs = 0
+    for name in ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg"):
+        photo = Image.open(PHOTOS / name).convert("RGB")
+        for size in (None, (1024, 1024), (700, 1200)):
+            src = photo if size is None else photo.resize(size)
+            start = time.perf_counter()
+            marked = wm.embed(src, KEY, PAYLOAD)
+            embed_ms = (time.perf_counter() - start) * 1000
+            start = time.perf_counter()
+            wm.detect(marked, KEY)
+            detect_ms = (time.perf_counter() - start) * 1000
+            lost = []
+            for attack, image in attacks(marked, rng).items():
+                found = wm.detect(image, KEY)
+                ok = found is not None and found.payload == PAYLOAD
+                totals[attack] = totals.get(attack, 0) + ok
+                if not ok:
+                    lost.append(attack)
+            runs += 1
+            print(f"{name} {src.size}: PSNR {psnr(src, marked):.1f} dB, embed {embed_ms:.0f} ms, "
+                  f"detect {detect_ms:.0f} ms, lost after: {', '.join(lost) or 'nothing'}", flush=True)
+    print("exact recovery per attack:", {k: f"{v}/{runs}" for k, v in totals.items()})
+
+
+if __name__ == "__main__":
+    main()
