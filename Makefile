@@ -28,6 +28,7 @@ test: install
 
 ## make bench: peers side by side; results go to docs/benchmarks.md
 bench: install
+	$(PY) -m pip install --quiet -e '.[bench]' || $(PY) -m pip install --quiet --no-deps invisible-watermark
 	$(PY) -m bench
 
 lint: install

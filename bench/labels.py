@@ -65,7 +65,8 @@ def run(count: int = 300, rounds: int = 3) -> dict:
             t = time.perf_counter()
             for p in files:
                 with platform.unit_of_work(actor) as ctx:
-                    outcome = label_content(ctx, data=p.read_bytes(), filename=p.name, visible=False)
+                    outcome = label_content(ctx, data=p.read_bytes(), filename=p.name, visible=False,
+                                            watermark=False)
                     (outs / "sg" / p.name).write_bytes(outcome.data)
             keep("synthgov label (service)", time.perf_counter() - t)
             # synthgov handler only

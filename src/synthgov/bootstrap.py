@@ -50,6 +50,17 @@ class Platform:
         return self._signer
 
     @cached_property
+    def watermark_key(self) -> bytes:
+        path = self.settings.resolved_watermark_key_file
+        try:
+            key = path.read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(f"watermark key {path} is missing; run `synthgov init` first") from exc
+        if len(key) < 16:
+            raise ConfigurationError(f"watermark key {path} is shorter than 16 bytes")
+        return key
+
+    @cached_property
     def pinned_key_ids(self) -> set[str]:
         """Keys whose signatures count as authentic: our own and those configured."""
         ids: set[str] = set()

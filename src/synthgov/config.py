@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(183, ge=183, description="Days before personal data in events is purged")
     audit_retention_by_kind: dict[str, int] = Field(default_factory=dict, description="Per-kind retention (days)")
 
+    watermark: bool = Field(True, description="Embed the keyed invisible watermark in labeled images")
+    watermark_key_file: Path | None = Field(None, description="Secret watermark key (32 bytes)")
     fingerprint: bool = Field(True, description="Store a PDQ perceptual hash with every image record")
     fingerprint_max_distance: int = Field(31, ge=0, le=64, description="PDQ match threshold (Hamming distance)")
 
@@ -106,6 +108,10 @@ class Settings(BaseSettings):
         if short:
             raise ValueError(f"retention must be at least 183 days (six months); too short: {short}")
         return value
+
+    @property
+    def resolved_watermark_key_file(self) -> Path:
+        return self.watermark_key_file or self.data_dir / "keys" / "watermark.key"
 
     @property
     def resolved_audit_key_file(self) -> Path:

@@ -39,6 +39,10 @@ class TooLarge(SynthgovError):
     status, code, title = 413, "too-large", "Input too large"
 
 
+class WatermarkUnsupported(SynthgovError):
+    status, code, title = 422, "watermark-unsupported", "Cannot carry a watermark"
+
+
 class NotFound(SynthgovError):
     status, code, title = 404, "not-found", "Not found"
 

@@ -26,7 +26,8 @@ def test_label_file_writes_output_record_and_event(platform, operator, sample_fi
     assert record.output_sha256 == hashlib.sha256(data).hexdigest()
     assert record.input_sha256 == hashlib.sha256(sample_files["photo.jpg"].read_bytes()).hexdigest()
     assert record.user_ref == "user-42" and record.actor == "operator:tester" and record.demo
-    assert record.labels_applied == ["explicit:visible-text", "metadata:xmp-tc260"]
+    assert record.labels_applied == ["watermark:keyed-ss-v1", "explicit:visible-text", "metadata:xmp-tc260"]
+    assert len(record.watermark_payload) == 16
     assert json.loads(record.metadata_label)["ProduceID"] == record.produce_id
     assert record.created_at.tzinfo is not None
     assert event.kind == "content.labeled" and event.subject == record.produce_id
@@ -37,7 +38,8 @@ def test_metadata_only_keeps_pixels(platform, operator, sample_files, tmp_path):
 
     out = tmp_path / "out.png"
     with platform.unit_of_work(operator) as ctx:
-        outcome = service.label_file(ctx, source=sample_files["photo.png"], destination=out, visible=False)
+        outcome = service.label_file(ctx, source=sample_files["photo.png"], destination=out, visible=False,
+                                     watermark=False)
     assert outcome.record.labels_applied == ["metadata:xmp-tc260"]
     assert pixels(out.read_bytes()) == pixels(sample_files["photo.png"].read_bytes())
 

@@ -14,7 +14,7 @@ def test_registry_loads_builtins_and_entry_points():
     registry = load_registry()
     assert [h.modality for h in registry.handlers] == ["image"]
     image = registry.get("image")
-    assert registry.capabilities(image) == ["metadata-label", "explicit-label"]
+    assert registry.capabilities(image) == ["metadata-label", "explicit-label", "watermark", "fingerprint"]
     with pytest.raises(UnsupportedMedia):
         registry.for_data(b"%PDF-1.7")
 

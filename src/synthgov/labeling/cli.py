@@ -20,13 +20,18 @@ def label_image(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the labeled image")],
     user: Annotated[str | None, typer.Option(help="Your reference for the end user it was made for")] = None,
     visible: Annotated[bool, typer.Option("--visible/--no-visible", help="Draw the visible label")] = True,
+    watermark: Annotated[
+        bool | None, typer.Option("--watermark/--no-watermark", help="Embed the invisible watermark (default: setting)")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the generation record as JSON")] = False,
 ) -> None:
-    """Label an image: visible 「AI生成」 label (unless --no-visible), XMP TC260:AIGC metadata label
-    signed with the provider's SM2 key, and a generation record. Pixels are untouched with --no-visible."""
+    """Label an image: keyed invisible watermark (unless --no-watermark), visible 「AI生成」 label
+    (unless --no-visible), XMP TC260:AIGC metadata label signed with the provider's SM2 key, and a
+    generation record. With --no-visible --no-watermark the pixels are untouched."""
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
-        outcome = label_file(ctx, source=source, destination=output, user=user, visible=visible, overwrite=overwrite)
+        outcome = label_file(ctx, source=source, destination=output, user=user, visible=visible,
+                             watermark=watermark, overwrite=overwrite)
     record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
     if as_json:
         print_json({"output": str(output), "record": record, "geometry": outcome.geometry})

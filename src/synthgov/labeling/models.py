@@ -32,5 +32,6 @@ class GenerationRecord(Base):
     metadata_label: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str | None] = mapped_column(String(16))
     demo: Mapped[bool] = mapped_column(default=False)
+    watermark_payload: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)  # hex
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # PDQ of the output
     fingerprint_quality: Mapped[int | None] = mapped_column(Integer)

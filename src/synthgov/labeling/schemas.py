@@ -29,6 +29,7 @@ class RecordOut(BaseModel):
     metadata_label: str
     key_id: str | None
     demo: bool
+    watermark_payload: str | None = None  # hex
     fingerprint: str | None = None  # PDQ, hex
     fingerprint_quality: int | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -11,10 +12,17 @@ from pathlib import Path
 
 from synthgov.audit import service as audit
 from synthgov.context import Ctx
-from synthgov.errors import Conflict, CorruptMedia, InvalidInput, TooLarge, UnsupportedMedia
+from synthgov.errors import Conflict, CorruptMedia, InvalidInput, TooLarge, UnsupportedMedia, WatermarkUnsupported
 from synthgov.events import ContentLabeled
 from synthgov.labeling.models import GenerationRecord
-from synthgov.modalities.base import ExplicitLabeler, ExplicitLabelSpec, Fingerprinter, MediaInfo, MetadataLabeler
+from synthgov.modalities.base import (
+    ExplicitLabeler,
+    ExplicitLabelSpec,
+    Fingerprinter,
+    MediaInfo,
+    MetadataLabeler,
+    Watermarker,
+)
 from synthgov.permissions import Permission, require
 from synthgov.provenance.label import AigcLabel, LabelValue, signed_message
 
@@ -59,10 +67,15 @@ def label_content(
     filename: str | None = None,
     user: str | None = None,
     visible: bool = True,
+    watermark: bool | None = None,
     service: str | None = None,
     model: str | None = None,
 ) -> LabelOutcome:
-    """Apply the visible label (unless ``visible`` is false) and the metadata label; add the record."""
+    """Embed the watermark, draw the visible label, write the metadata label; add the record.
+
+    ``watermark=None`` follows the ``watermark`` setting. With ``visible=False`` and
+    ``watermark=False`` the pixels are untouched (metadata only).
+    """
     require(ctx.actor, Permission.LABEL_CREATE)
     check_size(ctx, len(data))
     if not data:
@@ -84,14 +97,23 @@ def label_content(
         label=LabelValue.IS_AI.value, producer=producer, produce_id=produce_id, reserved1=reserved
     ).validate()
 
-    out, applied, geometry = data, [], None
+    out, applied, geometry, payload_hex = data, [], None, None
+    if (settings.watermark if watermark is None else watermark) and isinstance(handler, Watermarker):
+        payload = secrets.randbits(64)
+        try:
+            out = handler.embed_watermark(data, payload, ctx.platform.watermark_key)
+        except WatermarkUnsupported as exc:
+            applied.append(f"watermark:skipped ({exc})")
+        else:
+            payload_hex = f"{payload:016x}"
+            applied.append("watermark:keyed-ss-v1")
     if visible:
         if not isinstance(handler, ExplicitLabeler):
             raise UnsupportedMedia(f"{handler.modality} content has no visible-label renderer yet")
         spec = ExplicitLabelSpec(
             settings.visible_label_text, settings.visible_label_position, settings.visible_label_height_ratio
         )
-        result = handler.apply_explicit(data, spec)
+        result = handler.apply_explicit(out, spec)
         out, geometry = result.data, result.geometry
         applied.append("explicit:visible-text")
     out = handler.write_label(out, label, template=data)
@@ -120,6 +142,7 @@ def label_content(
         metadata_label=label.to_json(),
         key_id=signer.key_id if signer else None,
         demo=settings.demo,
+        watermark_payload=payload_hex,
         fingerprint=fingerprint,
         fingerprint_quality=quality,
     )
@@ -153,6 +176,7 @@ def label_file(
     destination: Path,
     user: str | None = None,
     visible: bool = True,
+    watermark: bool | None = None,
     overwrite: bool = False,
 ) -> LabelOutcome:
     """Label ``source`` into ``destination``: the file appears only if the record commits.
@@ -165,7 +189,7 @@ def label_file(
     if destination.resolve() == source.resolve():
         raise InvalidInput("output must differ from input (labels are written to a new file)")
     data = read_input(ctx, source)
-    outcome = label_content(ctx, data=data, filename=source.name, user=user, visible=visible)
+    outcome = label_content(ctx, data=data, filename=source.name, user=user, visible=visible, watermark=watermark)
     check_extension(destination.name, outcome.media, role="output")
     directory = destination.parent if str(destination.parent) else Path(".")
     if not directory.is_dir():

@@ -32,12 +32,14 @@ async def create_label(
     file: Annotated[UploadFile, File(description="Generated content to label")],
     user: Annotated[str | None, Form(max_length=256, description="Your reference for the end user")] = None,
     visible: Annotated[bool, Form(description="Draw the visible label (GB 45438 ch. 5)")] = True,
+    watermark: Annotated[bool | None, Form(description="Embed the invisible watermark (default: setting)")] = None,
 ) -> Response:
     data = await read_upload(file, platform.settings.max_input_bytes)
 
     def work():
         with platform.unit_of_work(actor) as ctx:
-            return label_content(ctx, data=data, filename=file.filename, user=user, visible=visible)
+            return label_content(ctx, data=data, filename=file.filename, user=user, visible=visible,
+                                 watermark=watermark)
 
     outcome = await run_in_threadpool(work)  # committed before the response is built
     ext = outcome.media.extensions[0]

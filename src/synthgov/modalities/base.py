@@ -76,6 +76,13 @@ class Handler(Protocol):
         """Validate the container and return what it is; raise a SynthgovError on bad input."""
 
 
+@dataclass(frozen=True)
+class WatermarkReading:
+    payload: int
+    confidence: float  # synchronisation z-score
+    detail: dict
+
+
 @runtime_checkable
 class MetadataLabeler(Protocol):
     def read_labels(self, data: bytes) -> MetadataReport: ...
@@ -91,9 +98,10 @@ class ExplicitLabeler(Protocol):
 
 @runtime_checkable
 class Watermarker(Protocol):
-    def embed(self, data: bytes, payload: bytes, key: bytes) -> bytes: ...
+    def embed_watermark(self, data: bytes, payload: int, key: bytes) -> bytes:
+        """``data`` carrying a keyed 64-bit payload; raises WatermarkUnsupported when it cannot."""
 
-    def detect(self, data: bytes, key: bytes) -> bytes | None: ...
+    def detect_watermark(self, data: bytes, key: bytes) -> WatermarkReading | None: ...
 
 
 @runtime_checkable

@@ -69,6 +69,10 @@ def init_provider(
         _atomic_write(key_file, signer.to_pem(), mode=0o600)
         _atomic_write(key_file.with_suffix(".pub.hex"), (signer.spki.hex().upper() + "\n").encode(), mode=0o644)
         created = True
+    if not settings.resolved_watermark_key_file.exists():
+        import secrets
+
+        _atomic_write(settings.resolved_watermark_key_file, secrets.token_bytes(32), mode=0o600)
     if settings.audit_signature == "ed25519" and not settings.resolved_audit_key_file.exists():
         from synthgov.audit.signing import Ed25519Signer
 

@@ -22,6 +22,7 @@ VERDICT_STYLE = {"valid": "green", "integrity-only": "yellow", "tampered": "bold
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Files to inspect", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    deep: Annotated[bool, typer.Option(help="Look for watermark and fingerprint even when metadata traces")] = False,
 ) -> None:
     """Read every metadata label, check it against GB 45438 Annex E, verify its SM2 signature and
     trace its ProduceID to the generation record. Exit 1 if any file could not be read."""
@@ -38,7 +39,7 @@ def inspect(
                 except SynthgovError as exc:
                     results.append(Inspection(name=str(path), status=Status.ERROR, error=str(exc)))
                     continue
-                results.append(inspect_or_error(ctx, data=data, name=str(path)))
+                results.append(inspect_or_error(ctx, data=data, name=str(path), deep=deep))
     if as_json:
         print_json({"files": [r.to_dict() for r in results]})
     else:
@@ -74,6 +75,14 @@ def _print(r: Inspection) -> None:
             )
         else:
             out_console.print("    traced: [dim]no generation record here for this ProduceID[/]")
+    mark = r.watermark
+    if mark and mark.get("present"):
+        rec = mark.get("record")
+        traced = (f"record {rec['id']} ProduceID {rec['produce_id']} made {rec['created_at']} for user "
+                  f"{rec['user_ref'] or '-'}") if rec else "no record here for this payload"
+        out_console.print(f"  [cyan]watermark[/] payload {mark['payload']} (confidence {mark['confidence']}): {traced}")
+    elif mark is not None:
+        out_console.print(f"  watermark: [dim]{'none found' if mark.get('checked') else mark.get('detail')}[/]")
     for m in r.fingerprint_matches:
         rec = m["record"]
         out_console.print(

@@ -9,11 +9,11 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from synthgov.context import Ctx
-from synthgov.errors import NotFound, SynthgovError, UnsupportedMedia
+from synthgov.errors import NotFound, SynthgovError, UnsupportedMedia, WatermarkUnsupported
 from synthgov.labeling.models import GenerationRecord
 from synthgov.labeling.schemas import RecordOut
 from synthgov.labeling.service import check_size
-from synthgov.modalities.base import Fingerprinter, MetadataLabeler
+from synthgov.modalities.base import Fingerprinter, MetadataLabeler, Watermarker
 from synthgov.permissions import Permission, require
 from synthgov.provenance.label import signed_message
 from synthgov.provenance.signing import SignatureCheck, check_security_data
@@ -52,6 +52,7 @@ class Inspection:
     labels: list[LabelFinding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    watermark: dict | None = None  # None: not looked for (metadata already traced it)
     fingerprint_matches: list[dict] = field(default_factory=list)
     error: str | None = None
 
@@ -70,8 +71,9 @@ def find_record(ctx: Ctx, produce_id: str) -> GenerationRecord | None:
     return ctx.session.scalar(select(GenerationRecord).where(GenerationRecord.produce_id == produce_id))
 
 
-def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspection:
-    """Read and verify every label in ``data``. Bad input raises a SynthgovError."""
+def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False) -> Inspection:
+    """Read and verify every label in ``data``; trace it by watermark, then by fingerprint, when the
+    metadata does not lead to a record (or always, with ``deep``). Bad input raises a SynthgovError."""
     require(ctx.actor, Permission.INSPECT)
     check_size(ctx, len(data))
     handler = ctx.registry.for_data(data) if data else None
@@ -111,8 +113,13 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspec
                 content_matches_record=(record.output_sha256 == digest) if record else None,
             )
         )
+    traced = any(f.record for f in findings)
+    mark = None
+    if (deep or not traced) and isinstance(handler, Watermarker) and ctx.settings.watermark:
+        mark = read_watermark(ctx, data=data, handler=handler)
+        traced = traced or bool(mark.get("record"))
     matches: list[dict] = []
-    if not any(f.record for f in findings) and isinstance(handler, Fingerprinter):
+    if (deep or not traced) and isinstance(handler, Fingerprinter):
         matches = find_by_fingerprint(ctx, variants=handler.fingerprint_variants(data), handler=handler)
     if not findings:
         status = Status.UNLABELED
@@ -132,18 +139,39 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspec
         labels=findings,
         problems=list(report.problems),
         notes=list(report.notes),
+        watermark=mark,
         fingerprint_matches=matches,
     )
 
 
-def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None) -> Inspection:
+def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False) -> Inspection:
     """Like :func:`inspect_content`, but a bad file becomes an ``error`` entry (for batches)."""
     try:
-        return inspect_content(ctx, data=data, name=name)
+        return inspect_content(ctx, data=data, name=name, deep=deep)
     except SynthgovError as exc:
         if exc.status in (401, 403):
             raise
         return Inspection(name=name, status=Status.ERROR, error=str(exc))
+
+
+def read_watermark(ctx: Ctx, *, data: bytes, handler) -> dict:
+    """Look for this provider's watermark; trace its payload to the record that registered it."""
+    try:
+        reading = handler.detect_watermark(data, ctx.platform.watermark_key)
+    except WatermarkUnsupported as exc:
+        return {"present": False, "checked": False, "detail": str(exc)}
+    if reading is None:
+        return {"present": False, "checked": True}
+    payload = f"{reading.payload:016x}"
+    record = ctx.session.scalar(select(GenerationRecord).where(GenerationRecord.watermark_payload == payload))
+    return {
+        "present": True,
+        "checked": True,
+        "payload": payload,
+        "confidence": reading.confidence,
+        "detail": reading.detail,
+        "record": RecordOut.model_validate(record).model_dump(mode="json") if record else None,
+    }
 
 
 def find_by_fingerprint(ctx: Ctx, *, variants: list[bytes], handler, limit: int = 5) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from synthgov.api.deps import ActorDep, PlatformDep, read_upload
@@ -19,12 +19,13 @@ async def create_inspection(
     platform: PlatformDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File(description="File to inspect")],
+    deep: Annotated[bool, Form(description="Also look for watermark and fingerprint when metadata traces")] = False,
 ) -> dict[str, Any]:
     data = await read_upload(file, platform.settings.max_input_bytes)
 
     def work():
         with platform.unit_of_work(actor) as ctx:
-            return inspect_content(ctx, data=data, name=file.filename).to_dict()
+            return inspect_content(ctx, data=data, name=file.filename, deep=deep).to_dict()
 
     return await run_in_threadpool(work)
 

@@ -13,7 +13,14 @@ from typing import ClassVar
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from synthgov.errors import CorruptMedia, HostileInput, SynthgovError, TooLarge, UnsupportedMedia
+from synthgov.errors import (
+    CorruptMedia,
+    HostileInput,
+    SynthgovError,
+    TooLarge,
+    UnsupportedMedia,
+    WatermarkUnsupported,
+)
 from synthgov.modalities.base import (
     Example,
     ExplicitLabelSpec,
@@ -21,8 +28,9 @@ from synthgov.modalities.base import (
     FoundLabel,
     MediaInfo,
     MetadataReport,
+    WatermarkReading,
 )
-from synthgov.modalities.image import encode, fingerprint, gif, jpeg, png, tiff, visible, webp, xmp
+from synthgov.modalities.image import encode, fingerprint, gif, jpeg, png, tiff, visible, watermark, webp, xmp
 from synthgov.modalities.image.formats import ImageFormat, Scan, sniff
 from synthgov.provenance.label import AigcLabel, LabelForm, parse_label_text
 
@@ -246,22 +254,51 @@ class ImageHandler:
             raise CorruptMedia(f"image cannot be decoded (truncated or corrupt): {exc}") from exc
 
     # -- explicit label ------------------------------------------------------------------------
-    def apply_explicit(self, data: bytes, spec: ExplicitLabelSpec) -> ExplicitResult:
+    def _decoded(self, data: bytes) -> tuple[ImageFormat, Image.Image, list[Image.Image]]:
         fmt = self.format_of(data)
         self._info(fmt, self._scan(fmt, data))
         im = self._open(data)
         try:
             im.load()
-            frames = encode.frames(im)
+            return fmt, im, encode.frames(im)
         except SynthgovError:
             raise
         except (OSError, SyntaxError, ValueError) as exc:
             raise CorruptMedia(f"image cannot be decoded (truncated or corrupt): {exc}") from exc
         except MemoryError as exc:  # pragma: no cover
             raise TooLarge("image too large to decode in memory") from exc
+
+    @staticmethod
+    def _encoded(fmt: ImageFormat, im: Image.Image, frames: list[Image.Image], data: bytes) -> bytes:
+        lossless = fmt is ImageFormat.WEBP and any(f == b"VP8L" for f, _ in webp.chunks(data))
+        return encode.save(im, fmt, frames, lossless)
+
+    def apply_explicit(self, data: bytes, spec: ExplicitLabelSpec) -> ExplicitResult:
+        fmt, im, frames = self._decoded(data)
         geometry = visible.layout(im.size, spec.text, spec.position, spec.height_ratio)
         labeled = [encode.back_to_mode(visible.draw_label(f, spec.text, geometry), f.mode) for f in frames]
-        lossless = fmt is ImageFormat.WEBP and any(f == b"VP8L" for f, _ in webp.chunks(data))
-        out = encode.save(im, fmt, labeled, lossless)
         geometry["text"] = spec.text
-        return ExplicitResult(out, geometry)
+        return ExplicitResult(self._encoded(fmt, im, labeled, data), geometry)
+
+    # -- watermark -------------------------------------------------------------------------------
+    def embed_watermark(self, data: bytes, payload: int, key: bytes) -> bytes:
+        fmt, im, frames = self._decoded(data)
+        if len(frames) > 1:
+            raise WatermarkUnsupported("animated images are not watermarked yet")
+        frame = frames[0]
+        try:
+            marked = watermark.embed(frame.convert("RGBA" if "A" in frame.mode else "RGB"), key, payload)
+        except watermark.TooSmall as exc:
+            raise WatermarkUnsupported(str(exc)) from exc
+        return self._encoded(fmt, im, [encode.back_to_mode(marked, frame.mode)], data)
+
+    def detect_watermark(self, data: bytes, key: bytes) -> WatermarkReading | None:
+        fmt, im, frames = self._decoded(data)
+        try:
+            found = watermark.detect(frames[0], key)
+        except watermark.TooSmall as exc:
+            raise WatermarkUnsupported(str(exc)) from exc
+        if found is None:
+            return None
+        return WatermarkReading(found.payload, found.confidence,
+                                {"scale": found.scale, "rotation_deg": found.rotation_deg, "margin": found.bit_margin})

@@ -10,8 +10,8 @@ Design (hand-written: no maintained library does synchronised spread-spectrum im
 peers in shared/docs/research/image-watermark-anchors.md lose the payload to crops, rotation and
 rescaling):
 
-* **Payload**: 64 bits plus a 24-bit keyed MAC (HMAC-SHA256), protected by a rate-1/2, K=7
-  convolutional code (soft Viterbi) -> 188 coded bits.
+* **Payload**: 64 bits plus a 32-bit keyed MAC (HMAC-SHA256), protected by a rate-1/2, K=7
+  convolutional code (soft Viterbi) -> 204 coded bits.
 * **Pattern**: a square tile of G x G smooth cells; coded bit j modulates a keyed +/-1 pattern P_j
   (CDMA), plus a keyed pilot P_0 for synchronisation. The tile side is a quarter of the image's
   shortest side, so resizing without restoring the size leaves the mark's *relative* geometry intact.
@@ -38,15 +38,17 @@ G = 32  # cells per tile side
 TILE_W = 128  # tile side in the detector's working resolution
 WORK = 512  # the detector normalises the shortest side to this
 PAYLOAD_BITS = 64
-MAC_BITS = 24
+MAC_BITS = 32
 INFO_BITS = PAYLOAD_BITS + MAC_BITS
 K = 7
 POLYS = (0o171, 0o133)
 CODED_BITS = 2 * (INFO_BITS + K - 1)
 MIN_EMBED_SIDE = 256
 MIN_DETECT_SIDE = 96
-PILOT_SHARE = 0.2  # share of the pattern energy spent on the pilot
-MAX_DECODES = 3  # geometries decoded per image: the false-positive bound multiplies by this
+PILOT_SHARE = 0.3  # share of the pattern energy spent on the pilot
+GEOMETRIES = 4  # best-scoring (scale, rotation) candidates decoded per image
+REFINE = 3  # autocorrelation candidates refined by a local search on the pilot
+SHIFTS = 3  # best pilot shifts decoded per geometry; FP bound: GEOMETRIES * SHIFTS * 2^-MAC_BITS
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,24 @@ def _matched(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     return _smooth_tile(pilot, TILE_W), smooth_codes
 
 
+@lru_cache(maxsize=8)
+def _crosstalk_inverse(key: bytes) -> np.ndarray:
+    """Inverse of the matched filters' Gram matrix (regularised): smoothing makes the filters
+    slightly non-orthogonal, and the embedder pre-compensates so the detector reads clean symbols."""
+    smooth_pilot, smooth_codes = _matched(key)
+    filters = np.concatenate([smooth_pilot.ravel()[None], smooth_codes]).astype(np.float64)
+    pilot, codes = patterns(key)
+    basis = np.concatenate([pilot[None], codes]).reshape(1 + CODED_BITS, -1) / G
+    # response of filter i to the smooth tile of basis vector j (what one unit of j looks like)
+    shapes = np.stack([_smooth_tile(b.reshape(G, G), TILE_W).ravel() for b in basis]).astype(np.float64)
+    gram = filters @ shapes.T
+    gram /= np.mean(np.diag(gram))
+    return np.linalg.inv(gram + 0.05 * np.eye(len(gram)))
+
+
 def mac(key: bytes, payload: int) -> int:
     digest = hmac.new(key, b"synthgov-watermark-v1/mac" + payload.to_bytes(8, "big"), hashlib.sha256).digest()
-    return int.from_bytes(digest[:3], "big")
+    return int.from_bytes(digest[: MAC_BITS // 8], "big")
 
 
 def _bits(value: int, n: int) -> list[int]:
@@ -177,14 +194,16 @@ def _work_luma(image: Image.Image) -> np.ndarray:
 
 
 def _whiten(y: np.ndarray) -> np.ndarray:
-    """High-pass at the cell scale: the image minus its local mean (linear, so the embedder can
-    predict what the detector will see)."""
+    """High-pass at the cell scale (the image minus its local mean), with strong edges clipped.
+    The embedder runs the same function, so it can predict what the detector will see."""
     from scipy.ndimage import gaussian_filter
 
-    return y - gaussian_filter(y, 2.0)
+    hp = y - gaussian_filter(y, 2.0)
+    limit = 4.0 * float(np.median(np.abs(hp))) + 0.5  # strong edges are host, not mark: clip them
+    return np.clip(hp, -limit, limit)
 
 
-def _fold(w: np.ndarray, scale: float, angle: float) -> np.ndarray:
+def _fold(w: np.ndarray, scale: float, angle: float, period: int = TILE_W) -> np.ndarray:
     """Resample the whitened image onto the canonical grid and sum all tiles into one."""
     from scipy.ndimage import map_coordinates
 
@@ -200,10 +219,10 @@ def _fold(w: np.ndarray, scale: float, angle: float) -> np.ndarray:
         xs = wd / 2 + scale * (c * vcent - s * ucent)
         samples = map_coordinates(w, [ys, xs], order=1, mode="constant", cval=0.0)
     rows, cols = samples.shape
-    pr, pc = -(-rows // TILE_W) * TILE_W, -(-cols // TILE_W) * TILE_W
+    pr, pc = -(-rows // period) * period, -(-cols // period) * period
     padded = np.zeros((pr, pc), dtype=np.float32)
     padded[:rows, :cols] = samples
-    return padded.reshape(pr // TILE_W, TILE_W, pc // TILE_W, TILE_W).sum(axis=(0, 2))
+    return padded.reshape(pr // period, period, pc // period, period).sum(axis=(0, 2))
 
 
 def _soft(folded: np.ndarray, key: bytes) -> np.ndarray:
@@ -257,25 +276,28 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 41.
 
     symbols = coded_symbols(key, payload)
     t = np.concatenate([[np.sqrt(PILOT_SHARE)], np.sqrt((1 - PILOT_SHARE) / CODED_BITS) * symbols])
-    f1 = field(t)
-    per_unit = float(np.mean(f1 * f1) / np.dot(t, t))  # field energy per unit of squared coefficients
-    gain = np.sqrt(budget / (per_unit * np.dot(t, t)))
+    inverse = _crosstalk_inverse(key)
+    u = inverse @ t  # coefficients whose detector reading is proportional to t
+    f1 = field(u)
+    per_unit = float(np.mean(f1 * f1) / np.dot(u, u))  # field energy per unit of squared coefficients
+    room = budget / per_unit
+    gain = np.sqrt(room / np.dot(u, u))
     host = _seen(rgb.astype(np.uint8), key)
     response = float(np.dot(_seen(add(gain * f1), key) - host, t) / (gain * np.dot(t, t)))
-    coeffs = gain * t
+    coeffs = gain * u
     if response > 0:
-        h = host / response  # the host, in coefficient units
-        tt, th, hh = np.dot(t, t), np.dot(t, h), np.dot(h, h)
-        room = budget / per_unit
+        v = inverse @ (host / response)  # coefficients that would cancel the host's reading
+        uu, uv, vv = np.dot(u, u), np.dot(u, v), np.dot(v, v)
+        tt, hh = np.dot(t, t), np.dot(host, host) / response**2
         best = -1.0
         for lam in np.linspace(0.0, 1.0, 11):  # how much host to cancel: maximise signal / residual host
-            disc = (lam * th) ** 2 - tt * (lam * lam * hh - room)
+            disc = (lam * uv) ** 2 - uu * (lam * lam * vv - room)
             if disc < 0:
                 continue
-            a = (lam * th + np.sqrt(disc)) / tt
+            a = (lam * uv + np.sqrt(disc)) / uu
             sinr = a * a * tt / ((1.0 - lam) ** 2 * hh + 1e-3 * room)
             if a > 0 and sinr > best:
-                best, coeffs = sinr, a * t - lam * h
+                best, coeffs = sinr, a * u - lam * v
     f = field(coeffs)
     f *= np.sqrt(budget / max(float(np.mean(f * f)), 1e-12))
     out = Image.fromarray(add(f), "RGB")
@@ -346,22 +368,54 @@ def _lattice_candidates(y: np.ndarray, band: np.ndarray, limit: int = 6) -> list
     return found
 
 
-def _read(folded: np.ndarray, key: bytes) -> tuple[float, np.ndarray]:
-    """Pilot z-score and soft symbols of a folded tile, after finding its cyclic shift."""
+def _shifts(folded: np.ndarray, key: bytes, count: int = SHIFTS) -> list[tuple[float, int, int]]:
+    """The ``count`` best cyclic shifts of a folded tile against the pilot, as (z-score, dy, dx)."""
     smooth_pilot, _ = _matched(key)
-    folded = folded - folded.mean()
-    xc = np.fft.irfft2(np.fft.rfft2(folded) * np.conj(np.fft.rfft2(smooth_pilot)), s=folded.shape)
-    peak = int(np.argmax(xc))
-    z = float((xc.flat[peak] - xc.mean()) / (xc.std() + 1e-9))
-    sy, sx = divmod(peak, TILE_W)
-    return z, _soft(np.roll(folded, (-sy, -sx), axis=(0, 1)), key)
+    xc = np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * np.conj(np.fft.rfft2(smooth_pilot)), s=folded.shape)
+    mean, std = float(xc.mean()), float(xc.std()) + 1e-9
+    out = []
+    work = xc.copy()
+    for _ in range(count):
+        peak = int(np.argmax(work))
+        sy, sx = divmod(peak, TILE_W)
+        out.append(((float(work[sy, sx]) - mean) / std, sy, sx))
+        rows = [(sy + d) % TILE_W for d in range(-3, 4)]
+        cols = [(sx + d) % TILE_W for d in range(-3, 4)]
+        work[np.ix_(rows, cols)] = -np.inf
+    return out
 
 
-def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0) -> Detection | None:
+def _pilot_z(w_half: np.ndarray, scale: float, angle: float, key: bytes) -> float:
+    """Pilot z-score at half resolution: a cheap objective for refining a geometry."""
+    smooth_pilot, _ = _matched(key)
+    folded = _fold(w_half, scale, angle, TILE_W // 2)
+    pilot = smooth_pilot[::2, ::2]
+    xc = np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * np.conj(np.fft.rfft2(pilot)), s=folded.shape)
+    return float((xc.max() - xc.mean()) / (xc.std() + 1e-9))
+
+
+def _refine(w_half: np.ndarray, scale: float, angle: float, key: bytes) -> tuple[float, float, float]:
+    """Coordinate search around an autocorrelation estimate: angle, then scale, then angle again."""
+    best = (_pilot_z(w_half, scale, angle, key), scale, angle)
+    for step_a, step_s in ((np.radians(0.35), 0.004), (np.radians(0.12), 0.0015)):
+        _, scale, angle = best
+        for da in (-3, -2, -1, 1, 2, 3):
+            z = _pilot_z(w_half, scale, angle + da * step_a, key)
+            if z > best[0]:
+                best = (z, scale, angle + da * step_a)
+        _, scale, angle = best
+        for ds in (-3, -2, -1, 1, 2, 3):
+            z = _pilot_z(w_half, scale + ds * step_s, angle, key)
+            if z > best[0]:
+                best = (z, scale + ds * step_s, angle)
+    return best
+
+
+def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | None = None) -> Detection | None:
     """The payload if this key's mark is present and its MAC checks; None otherwise.
 
-    False positives: a random image passes the 24-bit MAC with probability 2^-24 per decoded
-    geometry (at most MAX_DECODES = 3), i.e. below 1.8e-7; docs/watermark.md gives the reasoning.
+    False positives: a random image passes the 32-bit MAC with probability 2^-32 per decoding, and
+    at most GEOMETRIES * SHIFTS = 12 decodings are tried, so below 2.8e-9 per image.
     """
     width, height = image.size
     if min(width, height) < MIN_DETECT_SIDE:
@@ -376,20 +430,30 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0) -> Detection |
         for cand in ((scale, angle), (scale, -angle)) if abs(angle) > 0.002 else ((scale, angle),):
             if all(abs(cand[0] - s) > 0.004 or abs(cand[1] - a) > 0.002 for s, a in tried):
                 tried.append(cand)
+    w_half = w[::2, ::2]
+    scored = sorted(((_pilot_z(w_half, s, a, key), s, a) for s, a in tried), reverse=True)
+    refined = [_refine(w_half, s, a, key) for _, s, a in scored[:REFINE]]
+    tried = [(s, a) for _, s, a in sorted(refined, reverse=True)]
     ranked = []
     for scale, angle in tried:  # the keyed pilot scores each geometry; decode the best few
-        z, soft = _read(_fold(w, scale, angle), key)
-        ranked.append((z, scale, angle, soft))
+        folded = _fold(w, scale, angle)
+        shifts = _shifts(folded, key)
+        ranked.append((shifts[0][0], scale, angle, folded, shifts))
     ranked.sort(key=lambda r: -r[0])
-    for z, scale, angle, soft in ranked[:MAX_DECODES]:
-        if z < z_min:
-            break
-        norm = soft / (np.std(soft) + 1e-9)
-        bits = viterbi(norm.astype(np.float64))
-        payload = int("".join(map(str, bits[:PAYLOAD_BITS])), 2)
-        tag = int("".join(map(str, bits[PAYLOAD_BITS:])), 2)
-        if hmac.compare_digest(tag.to_bytes(3, "big"), mac(key, payload).to_bytes(3, "big")):
-            margin = float(np.mean(np.abs(norm)))
-            return Detection(payload, round(z, 2), round(scale, 4), round(float(np.degrees(angle)), 3),
-                             round(margin, 3))
+    for _, scale, angle, folded, shifts in ranked[:GEOMETRIES]:
+        for z, sy, sx in shifts:
+            if z < z_min:
+                break
+            soft = _soft(np.roll(folded - folded.mean(), (-sy, -sx), axis=(0, 1)), key)
+            if stats is not None:
+                stats["decodes"] = stats.get("decodes", 0) + 1
+            norm = soft / (np.std(soft) + 1e-9)
+            bits = viterbi(norm.astype(np.float64))
+            payload = int("".join(map(str, bits[:PAYLOAD_BITS])), 2)
+            tag = int("".join(map(str, bits[PAYLOAD_BITS:])), 2)
+            expected = mac(key, payload).to_bytes(MAC_BITS // 8, "big")
+            if hmac.compare_digest(tag.to_bytes(MAC_BITS // 8, "big"), expected):
+                margin = float(np.mean(np.abs(norm)))
+                return Detection(payload, round(z, 2), round(scale, 4), round(float(np.degrees(angle)), 3),
+                                 round(margin, 3))
     return None

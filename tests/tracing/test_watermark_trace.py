@@ -1,0 +1,54 @@
+"""The watermark traces a labeled image after its metadata is stripped."""
+
+import io
+
+from PIL import Image
+
+from synthgov.labeling.service import label_content
+from synthgov.tracing.service import inspect_content
+
+
+def reencode(data: bytes, quality: int = 75) -> bytes:
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(data)).convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def test_stripped_copy_traces_by_watermark(platform, operator, samples):
+    with platform.unit_of_work(operator) as ctx:
+        outcome = label_content(ctx, data=samples["rocket.jpg"], user="u-w")
+    assert outcome.record.watermark_payload
+    copy = reencode(outcome.data)
+    with platform.unit_of_work(operator) as ctx:
+        result = inspect_content(ctx, data=copy)
+    assert result.labels == []
+    mark = result.watermark
+    assert mark["present"] and mark["payload"] == outcome.record.watermark_payload
+    assert mark["record"]["id"] == outcome.record.id and mark["record"]["user_ref"] == "u-w"
+    assert result.fingerprint_matches == []  # the watermark already traced it
+
+
+def test_metadata_traced_files_skip_the_watermark_unless_deep(platform, operator, samples):
+    with platform.unit_of_work(operator) as ctx:
+        outcome = label_content(ctx, data=samples["rocket.jpg"])
+        assert inspect_content(ctx, data=outcome.data).watermark is None
+        deep = inspect_content(ctx, data=outcome.data, deep=True)
+    assert deep.watermark["present"] and deep.watermark["record"]["id"] == outcome.record.id
+
+
+def test_unmarked_and_too_small(platform, operator, samples):
+    with platform.unit_of_work(operator) as ctx:
+        assert inspect_content(ctx, data=samples["photo.png"]).watermark == {"present": False, "checked": True}
+        small = io.BytesIO()
+        Image.new("RGB", (80, 80), "gray").save(small, "PNG")
+        result = inspect_content(ctx, data=small.getvalue())
+    assert result.watermark["checked"] is False and "too small" in result.watermark["detail"]
+
+
+def test_small_images_are_labeled_without_a_watermark(platform, operator):
+    buf = io.BytesIO()
+    Image.new("RGB", (220, 200), "teal").save(buf, "PNG")
+    with platform.unit_of_work(operator) as ctx:
+        outcome = label_content(ctx, data=buf.getvalue())
+    assert outcome.record.watermark_payload is None
+    assert outcome.record.labels_applied[0].startswith("watermark:skipped (image 220x200 is too small")
