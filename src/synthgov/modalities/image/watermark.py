@@ -425,23 +425,9 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
     band = _fill_band(y)
     w = _whiten(y)
     w[band] = 0.0
-    tried: list[tuple[float, float]] = [(1.0, 0.0)]
-    for scale, angle in _lattice_candidates(y, band):
-        for cand in ((scale, angle), (scale, -angle)) if abs(angle) > 0.002 else ((scale, angle),):
-            if all(abs(cand[0] - s) > 0.004 or abs(cand[1] - a) > 0.002 for s, a in tried):
-                tried.append(cand)
-    w_half = w[::2, ::2]
-    scored = sorted(((_pilot_z(w_half, s, a, key), s, a) for s, a in tried), reverse=True)
-    refined = [_refine(w_half, s, a, key) for _, s, a in scored[:REFINE]]
-    tried = [(s, a) for _, s, a in sorted(refined, reverse=True)]
-    ranked = []
-    for scale, angle in tried:  # the keyed pilot scores each geometry; decode the best few
+    def attempt(scale: float, angle: float) -> Detection | None:
         folded = _fold(w, scale, angle)
-        shifts = _shifts(folded, key)
-        ranked.append((shifts[0][0], scale, angle, folded, shifts))
-    ranked.sort(key=lambda r: -r[0])
-    for _, scale, angle, folded, shifts in ranked[:GEOMETRIES]:
-        for z, sy, sx in shifts:
+        for z, sy, sx in _shifts(folded, key):
             if z < z_min:
                 break
             soft = _soft(np.roll(folded - folded.mean(), (-sy, -sx), axis=(0, 1)), key)
@@ -453,7 +439,24 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
             tag = int("".join(map(str, bits[PAYLOAD_BITS:])), 2)
             expected = mac(key, payload).to_bytes(MAC_BITS // 8, "big")
             if hmac.compare_digest(tag.to_bytes(MAC_BITS // 8, "big"), expected):
-                margin = float(np.mean(np.abs(norm)))
                 return Detection(payload, round(z, 2), round(scale, 4), round(float(np.degrees(angle)), 3),
-                                 round(margin, 3))
+                                 round(float(np.mean(np.abs(norm))), 3))
+        return None
+
+    # Fast path: no geometric change (re-encoding, resizing, colour changes keep the geometry).
+    found = attempt(1.0, 0.0)
+    if found is not None:
+        return found
+    tried: list[tuple[float, float]] = []
+    for scale, angle in _lattice_candidates(y, band):
+        for cand in ((scale, angle), (scale, -angle)) if abs(angle) > 0.002 else ((scale, angle),):
+            if all(abs(cand[0] - s) > 0.004 or abs(cand[1] - a) > 0.002 for s, a in tried):
+                tried.append(cand)
+    w_half = w[::2, ::2]
+    scored = sorted(((_pilot_z(w_half, s, a, key), s, a) for s, a in tried), reverse=True)
+    refined = sorted((_refine(w_half, s, a, key) for _, s, a in scored[:REFINE]), reverse=True)
+    for _, scale, angle in refined[: GEOMETRIES - 1]:
+        found = attempt(scale, angle)
+        if found is not None:
+            return found
     return None
