@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
+from synthgov.modalities.image import visible
 from synthgov.modalities.image import watermark as wm
 
 PHOTOS = Path(__file__).parents[1] / "tests" / "fixtures" / "photos"
@@ -38,8 +39,15 @@ def attacks(m: Image.Image, rng: np.random.Generator) -> dict[str, Image.Image]:
     ox, oy = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
     crop = m.crop((ox, oy, ox + cw, oy + ch))
     noise = np.clip(np.asarray(m, dtype=np.float32) + rng.normal(0, 5, (h, w, 3)), 0, 255).astype(np.uint8)
+    labeled = m
+    try:
+        geometry = visible.layout(m.size, "AI生成", "bottom-right", 0.06)
+        labeled = visible.draw_label(m, "AI生成", geometry).convert("RGB")
+    except Exception:  # noqa: BLE001 - too small for a visible label: the attack is a no-op
+        pass
     return {
         "none": m,
+        "visible-label": labeled,
         "jpeg50": encode(m, "JPEG", quality=50, subsampling=2),
         "jpeg75": encode(m, "JPEG", quality=75, subsampling=2),
         "webp75": encode(m, "WEBP", quality=75),
