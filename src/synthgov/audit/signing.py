@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from synthgov.errors import ConfigurationError
-from synthgov.provenance.signing import Sm2Signer, key_id, verify_sm2
+from synthgov.provenance.signing import PemKeyPair, Sm2Signer, verify_sm2
 
 HEADER = "synthgov/tree-head/v1"
 
@@ -37,7 +37,7 @@ class SignedTreeHead:
         return asdict(self)
 
 
-class Ed25519Signer:
+class Ed25519Signer(PemKeyPair):
     def __init__(self, key) -> None:
         from cryptography.hazmat.primitives import serialization
 
@@ -65,16 +65,10 @@ class Ed25519Signer:
             raise ConfigurationError(f"{path} is not an Ed25519 key")
         return cls(key)
 
-    def to_pem(self) -> bytes:
+    def _serialization(self):
         from cryptography.hazmat.primitives import serialization
 
-        return self._key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-
-    @property
-    def key_id(self) -> str:
-        return key_id(self.spki)
+        return serialization
 
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)

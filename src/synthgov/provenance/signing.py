@@ -43,12 +43,35 @@ def _tongsuo():
     return hashes, serialization, ec
 
 
+class PemKeyPair:
+    """What every signing key pair shares: PKCS#8 PEM export and a key id from its SPKI."""
+
+    _key: object
+    spki: bytes
+
+    def _serialization(self):  # the serialization module of the backend that made the key
+        raise NotImplementedError
+
+    def to_pem(self) -> bytes:
+        serialization = self._serialization()
+        return self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.spki)
+
+
 @dataclass
-class Sm2Signer:
+class Sm2Signer(PemKeyPair):
     """An SM2 private key. Keys never leave the data folder; only the SPKI travels in labels."""
 
     _key: object
     spki: bytes
+
+    def _serialization(self):
+        return _tongsuo()[1]
 
     @classmethod
     def generate(cls) -> Sm2Signer:
@@ -73,16 +96,6 @@ class Sm2Signer:
             return cls.from_pem(path.read_bytes())
         except OSError as exc:
             raise ConfigurationError(f"cannot read signing key {path}: {exc.strerror}") from exc
-
-    def to_pem(self) -> bytes:
-        hashes, serialization, ec = _tongsuo()
-        return self._key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-
-    @property
-    def key_id(self) -> str:
-        return key_id(self.spki)
 
     def sign(self, message: bytes) -> bytes:
         """SM3withSM2 signature, DER-encoded ``SEQUENCE {r, s}``."""
