@@ -120,6 +120,8 @@ def _watermark(r: dict) -> str:
     skipped = "".join(f"\n* skipped: {s}" for s in r["skipped"])
     return f"""## Image watermark vs invisible-watermark
 
+![Exact recovery per attack](images/watermark-robustness.png)
+
 Command: `make bench` (or `python -m bench watermark`). Run {r['when']} on {r['machine']}. Images:
 {', '.join(r['corpus'])}. Each cell: exact payload recovery (rate, mean bit accuracy where the method
 exposes raw bits; median decode time). synthgov only ever returns a MAC-checked payload, so it has no
@@ -139,6 +141,43 @@ memory stays bounded).
 """
 
 
+def watermark_chart(r: dict, path: Path) -> None:
+    """A grouped bar chart of exact-recovery rates per attack, drawn with Pillow."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from synthgov.modalities.image.visible import FONT_PATH
+
+    methods = list(r["methods"])
+    attacks = list(next(iter(r["methods"].values()))["attacks"])
+    colours = [(200, 40, 40), (90, 90, 90), (60, 120, 200)]
+    width, height, left, top, bottom = 1200, 500, 70, 60, 100
+    im = Image.new("RGB", (width, height), "white")
+    d = ImageDraw.Draw(im)
+    font = ImageFont.truetype(str(FONT_PATH), 14)
+    d.text((left, 15), "Exact payload recovery per attack (share of images)", fill="black", font=font)
+    plot_h = height - top - bottom
+    for frac in (0, 0.25, 0.5, 0.75, 1.0):
+        y = top + plot_h * (1 - frac)
+        d.line((left, y, width - 60, y), fill=(225, 225, 225))
+        d.text((20, y - 8), f"{frac:.0%}", fill="black", font=font)
+    group = (width - 60 - left) / len(attacks)
+    bar = group * 0.8 / len(methods)
+    for i, attack in enumerate(attacks):
+        x0 = left + i * group + group * 0.1
+        for j, m in enumerate(methods):
+            rate = r["methods"][m]["attacks"][attack]["rate"]
+            x = x0 + j * bar
+            d.rectangle((x, top + plot_h * (1 - rate), x + bar - 2, top + plot_h), fill=colours[j % len(colours)])
+        centre = left + i * group + group / 2
+        text_w = d.textlength(attack, font=font)
+        d.text((centre - text_w / 2, top + plot_h + 8 + (i % 2) * 20), attack, fill="black", font=font)
+    for j, m in enumerate(methods):
+        x = left + j * 360
+        d.rectangle((x, height - 22, x + 14, height - 8), fill=colours[j % len(colours)])
+        d.text((x + 20, height - 24), m, fill="black", font=font)
+    im.save(path, optimize=True)
+
+
 def write_docs(results: dict) -> None:
     parts = ["# Benchmarks\n\nProduced by `make bench` (`python -m bench`); raw numbers in `bench/results/*.json`. "
              "Machines are shared and noisy, so compare the **ratios** measured side by side in one run, not "
@@ -148,6 +187,7 @@ def write_docs(results: dict) -> None:
     if "audit" in results:
         parts.append(_audit(results["audit"]))
     if "watermark" in results:
+        watermark_chart(results["watermark"], ROOT / "docs" / "images" / "watermark-robustness.png")
         parts.append(_watermark(results["watermark"]))
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts))
 

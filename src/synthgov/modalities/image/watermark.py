@@ -47,7 +47,7 @@ MIN_PSNR = 40.05  # the mark never costs more than this (the issue's floor is 40
 MIN_DETECT_SIDE = 96
 PILOT_SHARE = 0.3  # share of the pattern energy spent on the pilot
 GEOMETRIES = 4  # best-scoring (scale, rotation) candidates decoded per image
-REFINE = 3  # coarse candidates refined by a local search on the pilot
+REFINE = 5  # coarse candidates refined by a local search on the pilot
 SCALE_RANGE = (0.93, 1.45)  # relative scales searched: crops enlarge, rotations with expand shrink
 ANGLE_RANGE = 4.0  # degrees either way
 SHIFTS = 3  # best pilot shifts decoded per geometry; FP bound: GEOMETRIES * SHIFTS * 2^-MAC_BITS
@@ -368,7 +368,7 @@ def _block_mean(w: np.ndarray, k: int) -> np.ndarray:
     return w[:h, :wd].reshape(h // k, k, wd // k, k).mean(axis=(1, 3))
 
 
-def _coarse_search(w: np.ndarray, key: bytes, keep: int = 4) -> list[tuple[float, float, float]]:
+def _coarse_search(w: np.ndarray, key: bytes, keep: int = 6) -> list[tuple[float, float, float]]:
     """Pilot z-score over a grid of scales and rotations at quarter resolution (cheap folds)."""
     smooth_pilot, _ = _matched(key)
     quarter = _block_mean(w, 4)
@@ -377,7 +377,7 @@ def _coarse_search(w: np.ndarray, key: bytes, keep: int = 4) -> list[tuple[float
     period = TILE_W // 4
     results = []
     for scale in np.arange(SCALE_RANGE[0], SCALE_RANGE[1] + 1e-9, 0.015):
-        for angle in np.radians(np.arange(-ANGLE_RANGE, ANGLE_RANGE + 1e-9, 0.8)):
+        for angle in np.radians(np.arange(-ANGLE_RANGE, ANGLE_RANGE + 1e-9, 0.5)):
             folded = _fold(quarter, float(scale), float(angle), period)
             xc = np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * pilot_f, s=folded.shape)
             results.append((float((xc.max() - xc.mean()) / (xc.std() + 1e-9)), float(scale), float(angle)))
