@@ -27,6 +27,8 @@ def report() -> list[dict]:
         _module("tongsuopy", "fast SM2/SM3 signing (Tongsuo)"),
         _module("gmssl", "pure-Python SM2 reference verifier"),
         _module("psycopg", "PostgreSQL driver"),
+        _module("scipy", "image watermark filters and resampling"),
+        _module("pdqhash", "PDQ perceptual fingerprints"),
         {"name": "pillow-webp", "available": bool(pil.check("webp")), "detail": "WebP codec in Pillow"},
         _tool("exiftool", "independent metadata reader used by tests and benchmarks"),
     ]
