@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from synthgov.context import Ctx
-from synthgov.errors import NotFound, SynthgovError, UnsupportedMedia, WatermarkUnsupported
+from synthgov.errors import CorruptMedia, NotFound, SynthgovError, UnsupportedMedia, WatermarkUnsupported
 from synthgov.labeling.models import GenerationRecord
 from synthgov.labeling.schemas import RecordOut
 from synthgov.labeling.service import check_size
@@ -76,11 +76,9 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
     metadata does not lead to a record (or always, with ``deep``). Bad input raises a SynthgovError."""
     require(ctx.actor, Permission.INSPECT)
     check_size(ctx, len(data))
-    handler = ctx.registry.for_data(data) if data else None
-    if handler is None:
-        from synthgov.errors import CorruptMedia
-
+    if not data:
         raise CorruptMedia("file is empty (0 bytes)")
+    handler = ctx.registry.for_data(data)
     if not isinstance(handler, MetadataLabeler):
         raise UnsupportedMedia(f"{handler.modality} content has no metadata-label reader yet")
     report = handler.read_labels(data)
