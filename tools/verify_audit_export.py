@@ -76,7 +76,10 @@ def verify_head(head: dict, public_key: bytes) -> None:
         if not public_key.startswith(SM2_SPKI_PREFIX):
             raise Failed("public key is not an SM2 SubjectPublicKeyInfo")
         r, s = der_signature(signature)
-        verifier = sm2.CryptSM2(private_key=None, public_key=public_key[len(SM2_SPKI_PREFIX):].hex())
+        verifier = sm2.CryptSM2(private_key=None, public_key="")
+        # gmssl's constructor lstrips "04" from a key that starts with it, eating X's first byte when it is
+        # 0x04 (1 key in 256); set the 128-digit X||Y afterwards.
+        verifier.public_key = public_key[len(SM2_SPKI_PREFIX):].hex()
         ok = verifier.verify_with_sm3(f"{r:064x}{s:064x}", message)
     elif head.get("sig_alg") == "ed25519":
         from cryptography.exceptions import InvalidSignature

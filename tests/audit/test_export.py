@@ -98,3 +98,19 @@ def test_inclusion_proof_file_and_proof_for_another_tree(platform, operator, exp
     bad.write_text(json.dumps(moved))
     code, out = verify(bad, key)
     assert code == 1 and "another tree" in out, out
+
+
+def test_verifier_accepts_heads_signed_by_keys_whose_x_starts_with_byte_04():
+    """gmssl's constructor lstrips "04" digits from such keys (1 in 256); the verifier must not depend on it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("verify_audit_export", VERIFIER)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    signer = Sm2Signer.generate()
+    while signer.spki[len(tool.SM2_SPKI_PREFIX)] != 0x04:
+        signer = Sm2Signer.generate()
+    head = {"hash_alg": "sm3", "size": 7, "root": "ab" * 32, "timestamp_ms": 1, "sig_alg": "sm2",
+            "public_key": signer.spki.hex()}
+    head["signature"] = signer.sign(tool.tree_head_message(head)).hex()
+    tool.verify_head(head, signer.spki)  # raises Failed on a wrong verdict

@@ -153,7 +153,10 @@ def verify_sm2_reference(spki: bytes, message: bytes, der_signature: bytes) -> b
         r, s = decode_dss_signature(der_signature)
     except ValueError:
         return False
-    verifier = sm2.CryptSM2(private_key=None, public_key=spki[len(SPKI_PREFIX):].hex())
+    verifier = sm2.CryptSM2(private_key=None, public_key="")
+    # gmssl 3.2.2 does ``public_key.lstrip("04")`` when the key starts with "04", which also eats the
+    # first byte of X when X starts with 0x04 (1 key in 256); set the 128-digit X||Y afterwards.
+    verifier.public_key = spki[len(SPKI_PREFIX):].hex()
     return bool(verifier.verify_with_sm3(f"{r:064x}{s:064x}", message))
 
 
