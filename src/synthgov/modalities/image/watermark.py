@@ -188,13 +188,15 @@ def _work_luma(image: Image.Image) -> np.ndarray:
 
 
 def _whiten(y: np.ndarray) -> np.ndarray:
-    """High-pass at the cell scale (the image minus its local mean), with strong edges clipped.
-    The embedder runs the same function, so it can predict what the detector will see."""
+    """High-pass at the cell scale (the image minus its local mean), divided by the local residual
+    level (texture is host noise: weighting pixels by its inverse is the matched detector for a mark
+    in noise of varying strength), with outliers clipped. The embedder runs the same function, so it
+    can predict what the detector will see."""
     from scipy.ndimage import gaussian_filter
 
     hp = y - gaussian_filter(y, 2.0)
-    limit = 4.0 * float(np.median(np.abs(hp))) + 0.5  # strong edges are host, not mark: clip them
-    return np.clip(hp, -limit, limit)
+    level = np.sqrt(gaussian_filter(hp * hp, 4.0))
+    return np.clip(hp / (level + 0.3), -3.0, 3.0)
 
 
 def _fold(w: np.ndarray, scale: float, angle: float, period: int = TILE_W) -> np.ndarray:
