@@ -47,9 +47,9 @@ MIN_PSNR = 40.05  # the mark never costs more than this (the issue's floor is 40
 MIN_DETECT_SIDE = 96
 PILOT_SHARE = 0.3  # share of the pattern energy spent on the pilot
 GEOMETRIES = 4  # best-scoring (scale, rotation) candidates decoded per image
-REFINE = 5  # coarse candidates refined by a local search on the pilot
-SCALE_RANGE = (0.93, 1.45)  # relative scales searched: crops enlarge, rotations with expand shrink
-ANGLE_RANGE = 4.0  # degrees either way
+LATTICE_CANDIDATES = 4  # tile-lattice candidates from the autocorrelation, refined on the pilot
+SCALE_RANGE = (0.7, 2.0)  # relative scales searched: crops enlarge, rotations with expand shrink
+ANGLE_RANGE = 45.0  # degrees either way (the square lattice repeats every 90 degrees)
 SHIFTS = 3  # best pilot shifts decoded per geometry; FP bound: GEOMETRIES * SHIFTS * 2^-MAC_BITS
 
 
@@ -251,8 +251,6 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
     on the host and spends part of its energy cancelling the host's projection onto the pilot and
     code space, so that the detector sees the mark and little of the picture.
     """
-    from scipy.ndimage import uniform_filter
-
     if not 0 <= payload < 1 << PAYLOAD_BITS:
         raise ValueError("payload must be a 64-bit unsigned integer")
     width, height = image.size
@@ -265,9 +263,10 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
     side = round(short / 4)
     y = _luma(rgb)
-    mean = uniform_filter(y, 9)
-    activity = np.sqrt(np.maximum(uniform_filter(y * y, 9) - mean * mean, 0))
-    mask = np.clip(activity / (np.median(activity) + 1e-3), 0.6, 2.5).astype(np.float32)
+    # Equal strength everywhere: the detector divides by the local texture level, so energy in texture
+    # is discounted and energy in smooth areas counts most (measured: an activity-shaped mask lost
+    # JPEG 50 on flat images and crops on textured ones).
+    mask = np.ones_like(y, dtype=np.float32)
     mask[(y < 3) | (y > 252)] = 0.0  # clipped pixels cannot carry the mark; do not waste energy there
     budget = 255.0 ** 2 / 10 ** (target_psnr / 10)
     reps = (-(-height // side), -(-width // side))
@@ -370,21 +369,51 @@ def _block_mean(w: np.ndarray, k: int) -> np.ndarray:
     return w[:h, :wd].reshape(h // k, k, wd // k, k).mean(axis=(1, 3))
 
 
-def _coarse_search(w: np.ndarray, key: bytes, keep: int = 6) -> list[tuple[float, float, float]]:
-    """Pilot z-score over a grid of scales and rotations at quarter resolution (cheap folds)."""
-    smooth_pilot, _ = _matched(key)
-    quarter = _block_mean(w, 4)
-    pilot = _block_mean(smooth_pilot, 4)
-    pilot_f = np.conj(np.fft.rfft2(pilot))
-    period = TILE_W // 4
-    results = []
-    for scale in np.arange(SCALE_RANGE[0], SCALE_RANGE[1] + 1e-9, 0.015):
-        for angle in np.radians(np.arange(-ANGLE_RANGE, ANGLE_RANGE + 1e-9, 0.5)):
-            folded = _fold(quarter, float(scale), float(angle), period)
-            xc = np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * pilot_f, s=folded.shape)
-            results.append((float((xc.max() - xc.mean()) / (xc.std() + 1e-9)), float(scale), float(angle)))
-    results.sort(reverse=True)
-    return results[:keep]
+def _lattice(w: np.ndarray, count: int = LATTICE_CANDIDATES) -> list[tuple[float, float, float]]:
+    """Candidate (score, scale, angle) from the autocorrelation of the whitened image.
+
+    The tile repeats, so the autocorrelation peaks on the tile lattice: every tile's whole mark
+    energy (not only the pilot's share) points at the scale and rotation, whatever the key (Kutter's
+    self-reference idea). The lattice is square, so a rotation is found modulo 90 degrees.
+    """
+    from scipy.ndimage import maximum_filter
+
+    h, wd = w.shape
+    spectrum = np.fft.rfft2(w - w.mean(), s=(2 * h, 2 * wd))
+    ac = np.fft.fftshift(np.fft.irfft2(spectrum.real**2 + spectrum.imag**2, s=(2 * h, 2 * wd)))
+    r_lo, r_hi = TILE_W * SCALE_RANGE[0], TILE_W * SCALE_RANGE[1]
+    reach = int(np.ceil(r_hi)) + 2
+    ac = ac[h - reach : h + reach + 1, wd - reach : wd + reach + 1]  # lags up to the largest tile
+    yy, xx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+    radius = np.hypot(yy, xx)
+    annulus = (radius >= r_lo) & (radius <= r_hi)
+    values = ac[annulus]
+    z = (ac - values.mean()) / (values.std() + 1e-12)
+    peaks = annulus & (z == maximum_filter(z, size=5)) & ((yy > 0) | ((yy == 0) & (xx > 0)))  # v ~ -v
+    order = np.argsort(z[peaks])[::-1][: 4 * count]
+    out: list[tuple[float, float, float]] = []
+    for py, px in zip(yy[peaks][order], xx[peaks][order], strict=True):
+        cy, cx = py + reach, px + reach
+        dy, dx = float(py), float(px)
+        if 0 < cy < ac.shape[0] - 1:  # parabolic sub-lag refinement
+            a, b, c = z[cy - 1, cx], z[cy, cx], z[cy + 1, cx]
+            dy += 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0
+        if 0 < cx < ac.shape[1] - 1:
+            a, b, c = z[cy, cx - 1], z[cy, cx], z[cy, cx + 1]
+            dx += 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0
+        angle = (np.arctan2(dy, dx) + np.pi / 4) % (np.pi / 2) - np.pi / 4
+        if abs(angle) > np.radians(ANGLE_RANGE):
+            continue
+        # the lattice's other axis must peak too
+        oy, ox = int(round(px)) + reach, int(round(-py)) + reach
+        partner = float(z[max(0, oy - 1) : oy + 2, max(0, ox - 1) : ox + 2].max()) if 0 <= oy < z.shape[0] \
+            and 0 <= ox < z.shape[1] else 0.0
+        geometry = (float(np.hypot(dy, dx)) / TILE_W, float(angle))
+        if any(abs(geometry[0] - s) < 0.01 and abs(geometry[1] - a) < 0.01 for _, s, a in out):
+            continue
+        out.append((float(z[cy, cx]) + partner, *geometry))
+    out.sort(reverse=True)
+    return out[:count]
 
 
 def _refine(w_half: np.ndarray, scale: float, angle: float, key: bytes) -> tuple[float, float, float]:
@@ -441,8 +470,7 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
     if found is not None:
         return found
     w_half = _block_mean(w, 2)
-    scored = _coarse_search(w, key)
-    refined = sorted((_refine(w_half, s, a, key) for _, s, a in scored[:REFINE]), reverse=True)
+    refined = sorted((_refine(w_half, s, a, key) for _, s, a in _lattice(w)), reverse=True)
     for _, scale, angle in refined[: GEOMETRIES - 1]:
         found = attempt(scale, angle)
         if found is not None:
