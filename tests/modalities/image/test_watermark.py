@@ -1,8 +1,11 @@
-"""The experimental watermark's building blocks (issue 4, not yet wired into labeling)."""
+"""The keyed invisible image watermark: code, patterns, round trips, robustness smoke, bounds."""
+
+import io
+import tracemalloc
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 from synthgov.modalities.image import watermark as wm
 from tests.conftest import load_photo
@@ -42,3 +45,74 @@ def test_too_small():
         wm.embed(Image.new("RGB", (200, 300)), KEY, 1)
     with pytest.raises(wm.TooSmall, match="too small to read"):
         wm.detect(Image.new("RGB", (90, 300)), KEY)
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    diff = np.asarray(a.convert("RGB"), np.float64) - np.asarray(b.convert("RGB"), np.float64)
+    return float(10 * np.log10(255**2 / np.mean(diff**2)))
+
+
+def reencode(im: Image.Image, fmt: str, **options) -> Image.Image:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **options)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+@pytest.mark.parametrize(("size", "mode", "fmt"), [
+    ((256, 256), "RGB", "PNG"),
+    ((640, 427), "RGB", "JPEG"),
+    ((300, 900), "RGBA", "PNG"),
+    ((1280, 720), "L", "PNG"),
+    ((1024, 1024), "RGB", "WEBP"),
+])
+def test_round_trip_sizes_modes_and_formats(size, mode, fmt):
+    photo = load_photo("coffee.png").resize(size).convert(mode)
+    payload = 0x0123456789ABCDEF
+    marked = wm.embed(photo, KEY, payload)
+    assert marked.mode == mode and marked.size == size
+    assert psnr(photo, marked) >= 40.0
+    saved = reencode(marked, fmt, **({"quality": 90} if fmt in ("JPEG", "WEBP") else {}))
+    found = wm.detect(saved, KEY)
+    assert found is not None and found.payload == payload
+
+
+def test_survives_a_smoke_set_of_attacks():
+    """A small version of the benchmark's sweep (bench/watermark.py runs the full one)."""
+    photo = load_photo("astronaut.png")  # the hardest test photograph: textured and partly saturated
+    marked = wm.embed(photo, KEY, 42)
+    w, h = marked.size
+    crop = marked.crop((40, 70, 40 + int(w * 0.84), 70 + int(h * 0.84)))  # 70 % of the area
+    attacked = {
+        "jpeg50": reencode(marked, "JPEG", quality=50, subsampling=2),
+        "crop70+jpeg75": reencode(crop, "JPEG", quality=75),
+        "rotate-3": marked.rotate(-3, Image.Resampling.BICUBIC),
+        "screenshot": reencode(marked.resize((int(w * 0.75), int(h * 0.75))), "JPEG", quality=85),
+        "brightness+20": ImageEnhance.Brightness(marked).enhance(1.2),
+    }
+    for name, image in attacked.items():
+        found = wm.detect(image, KEY)
+        assert found is not None and found.payload == 42, name
+
+
+def test_forged_payloads_do_not_verify():
+    """Marking with one key and reading with another never yields a payload, even one that was embedded."""
+    photo = load_photo("chelsea.png")
+    for i in range(4):
+        marked = wm.embed(photo, f"other-key-{i}".encode(), 7)
+        assert wm.detect(marked, KEY) is None
+
+
+def test_embedding_memory_does_not_grow_with_the_image():
+    """8K: the embedder works in strips; numpy holds far less than one RGB copy of the image."""
+    rng = np.random.default_rng(1)
+    im = Image.fromarray(rng.integers(0, 255, (270, 480, 3), dtype=np.uint8)).resize((7680, 4320))
+    wm.embed(im.resize((512, 288)), KEY, 1)  # warm the keyed caches outside the measurement
+    tracemalloc.start()
+    try:
+        marked = wm.embed(im, KEY, 1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.75 * 7680 * 4320 * 3, f"{peak / 2**20:.0f} MiB"
+    found = wm.detect(marked, KEY)
+    assert found is not None and found.payload == 1

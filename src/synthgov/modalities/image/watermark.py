@@ -45,6 +45,7 @@ CODED_BITS = 2 * (INFO_BITS + K - 1)
 MIN_EMBED_SIDE = 256
 MIN_PSNR = 40.05  # the mark never costs more than this (the issue's floor is 40 dB)
 MIN_DETECT_SIDE = 96
+ISS = 1.0
 PILOT_SHARE = 0.3  # share of the pattern energy spent on the pilot
 GEOMETRIES = 4  # best-scoring (scale, rotation) candidates decoded per image
 LATTICE_CANDIDATES = 4  # tile-lattice candidates from the autocorrelation, refined on the pilot
@@ -227,21 +228,43 @@ def _soft(folded: np.ndarray, key: bytes) -> np.ndarray:
 
 
 # -- embedding ------------------------------------------------------------------------------------
-def _seen(rgb_u8: np.ndarray, key: bytes, unmarked: np.ndarray | None = None) -> np.ndarray:
-    """Pilot and code correlations the detector reads at the canonical geometry (shift 0).
+def _seen(y_work: np.ndarray, key: bytes, unmarked: np.ndarray | None = None) -> np.ndarray:
+    """Pilot and code correlations the detector reads at the canonical geometry (shift 0), from a
+    luminance plane at the detector's working resolution.
 
     ``unmarked`` (working resolution) says where the mark will not go; only there can flat fill stay
     flat after marking, so only there does the detector's fill band apply.
     """
     smooth_pilot, smooth_codes = _matched(key)
-    y = _work_luma(Image.fromarray(rgb_u8, "RGB"))
-    w = _whiten(y)
-    band = _fill_band(y)
+    w = _whiten(y_work)
+    band = _fill_band(y_work)
     if unmarked is not None:
         band &= unmarked
     w[band] = 0.0
     folded = _fold(w, 1.0, 0.0).ravel()
     return np.concatenate([[smooth_pilot.ravel() @ folded], smooth_codes @ folded])
+
+
+STRIP_ROWS = 64  # rows processed at a time at full resolution: memory stays bounded for 8K images
+
+
+def _strips(height: int, side: int):
+    """Row ranges of at most STRIP_ROWS rows that never wrap around the tile twice."""
+    step = min(STRIP_ROWS, side)
+    for r0 in range(0, height, step):
+        yield r0, min(height, r0 + step)
+
+
+def _tile_rows(tile: np.ndarray, r0: int, r1: int, width: int) -> np.ndarray:
+    rows = tile[np.arange(r0, r1) % tile.shape[0]]
+    reps = -(-width // tile.shape[1])
+    return np.tile(rows, (1, reps))[:, :width]
+
+
+def _carrier_mask(rgb_strip: np.ndarray) -> np.ndarray:
+    """Where the mark goes: everywhere except clipped (black or white) pixels, which cannot carry it."""
+    y = _luma(rgb_strip.astype(np.float32))
+    return (y >= 3) & (y <= 252)
 
 
 def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.3) -> Image.Image:
@@ -250,7 +273,13 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
     Improved spread spectrum (Malvar and Florencio 2003): the embedder runs the detector's front end
     on the host and spends part of its energy cancelling the host's projection onto the pilot and
     code space, so that the detector sees the mark and little of the picture.
+
+    Memory: full-resolution work is done in strips of STRIP_ROWS rows, so beyond the input and the
+    output image the embedder holds one byte per pixel (the carrier mask) and small arrays; the
+    ISS planning happens at the detector's working resolution (shortest side 512 px).
     """
+    from scipy.ndimage import map_coordinates
+
     if not 0 <= payload < 1 << PAYLOAD_BITS:
         raise ValueError("payload must be a 64-bit unsigned integer")
     width, height = image.size
@@ -260,41 +289,58 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
                        f"(shortest side must be at least {MIN_EMBED_SIDE} px)")
     mode = image.mode
     alpha = image.getchannel("A") if mode in ("RGBA", "LA", "PA") else None
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    rgb_image = image if mode == "RGB" else image.convert("RGB")
     side = round(short / 4)
-    y = _luma(rgb)
-    # Equal strength everywhere: the detector divides by the local texture level, so energy in texture
-    # is discounted and energy in smooth areas counts most (measured: an activity-shaped mask lost
-    # JPEG 50 on flat images and crops on textured ones).
-    mask = np.ones_like(y, dtype=np.float32)
-    mask[(y < 3) | (y > 252)] = 0.0  # clipped pixels cannot carry the mark; do not waste energy there
-    budget = 255.0 ** 2 / 10 ** (target_psnr / 10)
-    reps = (-(-height // side), -(-width // side))
+
+    # Pass 1: the carrier mask, and how many carrying pixels sit on each tile position (so that the
+    # energy of any tile pattern over the whole image is one dot product).
+    mask_image = Image.new("L", (width, height), 0)
+    counts = np.zeros((side, side), dtype=np.float32)
+    cols = -(-width // side) * side
+    for r0, r1 in _strips(height, side):
+        carrier = _carrier_mask(np.asarray(rgb_image.crop((0, r0, width, r1))))
+        mask_image.paste(Image.fromarray(carrier.astype(np.uint8) * 255), (0, r0))
+        padded = np.zeros((r1 - r0, cols), dtype=np.float32)
+        padded[:, :width] = carrier
+        counts[np.arange(r0, r1) % side] += padded.reshape(r1 - r0, cols // side, side).sum(axis=1)
+    pixels = float(width * height)
+
+    # The detector's view: working resolution luminance, carrier share, and sample positions of the tile.
+    scale = WORK / short
+    work_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    y_work = _work_luma(rgb_image)
+    carrier_work = np.asarray(mask_image.resize(work_size, Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    unmarked = carrier_work < 0.5
+    wy, wx = np.mgrid[0 : work_size[1], 0 : work_size[0]].astype(np.float32)
+    ty = ((wy + 0.5) * (height / work_size[1]) - 0.5) % side
+    tx = ((wx + 0.5) * (width / work_size[0]) - 0.5) % side
+
     pilot, codes = patterns(key)
     basis = np.concatenate([pilot[None], codes]).reshape(1 + CODED_BITS, -1) / G  # orthonormal rows
 
-    def field(coeffs: np.ndarray) -> np.ndarray:
-        cells = (basis.T @ coeffs).reshape(G, G)
-        return np.tile(_smooth_tile(cells, side), reps)[:height, :width] * mask
+    def tile_of(coeffs: np.ndarray) -> np.ndarray:
+        return np.array(_smooth_tile((basis.T @ coeffs).reshape(G, G), side), dtype=np.float32)
 
-    def add(f: np.ndarray) -> np.ndarray:
-        return np.clip(np.rint(rgb + f[..., None]), 0, 255).astype(np.uint8)
+    def energy(tile: np.ndarray) -> float:  # mean squared field over the whole image
+        return float(np.einsum("ij,ij->", tile * tile, counts, dtype=np.float64) / pixels)
 
+    def seen_with(tile: np.ndarray) -> np.ndarray:  # what the detector reads from host + this field
+        field = map_coordinates(tile, [ty, tx], order=1, mode="grid-wrap") * carrier_work
+        return _seen(y_work + field, key, unmarked)
+
+    budget = 255.0**2 / 10 ** (target_psnr / 10)
     symbols = coded_symbols(key, payload)
     t = np.concatenate([[np.sqrt(PILOT_SHARE)], np.sqrt((1 - PILOT_SHARE) / CODED_BITS) * symbols])
     inverse = _crosstalk_inverse(key)
     u = inverse @ t  # coefficients whose detector reading is proportional to t
-    f1 = field(u)
-    per_unit = float(np.mean(f1 * f1) / np.dot(u, u))  # field energy per unit of squared coefficients
+    tile1 = tile_of(u)
+    per_unit = energy(tile1) / float(np.dot(u, u))  # field energy per unit of squared coefficients
     room = budget / per_unit
     gain = np.sqrt(room / np.dot(u, u))
-    scale = WORK / short
-    work_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    unmarked = np.asarray(Image.fromarray((mask == 0).astype(np.uint8) * 255).resize(work_size)) > 127
-    host = _seen(rgb.astype(np.uint8), key, unmarked)
-    response = float(np.dot(_seen(add(gain * f1), key, unmarked) - host, t) / (gain * np.dot(t, t)))
+    host = _seen(y_work, key, unmarked)
+    response = float(np.dot(seen_with(gain * tile1) - host, t) / (gain * np.dot(t, t)))
     coeffs = gain * u
-    if response > 0:
+    if response > 0 and ISS:
         v = inverse @ (host / response)  # coefficients that would cancel the host's reading
         uu, uv, vv = np.dot(u, u), np.dot(u, v), np.dot(v, v)
         tt, hh = np.dot(t, t), np.dot(host, host) / response**2
@@ -307,16 +353,28 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
             sinr = a * a * tt / ((1.0 - lam) ** 2 * hh + 1e-3 * room)
             if a > 0 and sinr > best:
                 best, coeffs = sinr, a * u - lam * v
-    f = field(coeffs)
-    f *= np.sqrt(budget / max(float(np.mean(f * f)), 1e-12))
-    marked = add(f)
-    for _ in range(3):  # rounding and clipping move the PSNR a little: keep it at or above the floor
-        mse = float(np.mean((marked.astype(np.float32) - rgb) ** 2))
-        if mse <= 255.0**2 / 10 ** (MIN_PSNR / 10):
+    tile = tile_of(coeffs)
+    tile *= np.float32(np.sqrt(budget / max(energy(tile), 1e-12)))
+
+    # Pass 2: add the field strip by strip; rounding and clipping move the PSNR a little, so keep it
+    # at or above the floor (rarely needs a second pass).
+    floor_mse = 255.0**2 / 10 ** (MIN_PSNR / 10)
+    for _ in range(3):
+        out = Image.new("RGB", (width, height))
+        squared = 0.0
+        for r0, r1 in _strips(height, side):
+            src = np.asarray(rgb_image.crop((0, r0, width, r1)), dtype=np.float32)
+            carrier = np.asarray(mask_image.crop((0, r0, width, r1))) > 0
+            field = _tile_rows(tile, r0, r1, width) * carrier
+            marked = src + field[..., None]
+            np.clip(np.rint(marked, out=marked), 0, 255, out=marked)
+            np.subtract(src, marked, out=src)  # src now holds the change
+            squared += float(np.einsum("ijk,ijk->", src, src, dtype=np.float64))
+            out.paste(Image.fromarray(marked.astype(np.uint8), "RGB"), (0, r0))
+        mse = squared / (pixels * 3)
+        if mse <= floor_mse:
             break
-        f *= np.sqrt(255.0**2 / 10 ** (MIN_PSNR / 10) / mse) * 0.995
-        marked = add(f)
-    out = Image.fromarray(marked, "RGB")
+        tile *= np.float32(np.sqrt(floor_mse / mse) * 0.995)
     if mode == "L":
         return out.convert("L")
     if alpha is not None:
