@@ -26,7 +26,7 @@ def test_label_file_writes_output_record_and_event(platform, operator, sample_fi
     assert record.output_sha256 == hashlib.sha256(data).hexdigest()
     assert record.input_sha256 == hashlib.sha256(sample_files["photo.jpg"].read_bytes()).hexdigest()
     assert record.user_ref == "user-42" and record.actor == "operator:tester" and record.demo
-    assert record.labels_applied == ["watermark:keyed-ss-v1", "explicit:visible-text", "metadata:xmp-tc260"]
+    assert record.labels_applied == ["watermark:keyed-ss-v2", "explicit:visible-text", "metadata:xmp-tc260"]
     assert len(record.watermark_payload) == 16
     assert json.loads(record.metadata_label)["ProduceID"] == record.produce_id
     assert record.created_at.tzinfo is not None

@@ -106,7 +106,7 @@ def label_content(
             applied.append(f"watermark:skipped ({exc})")
         else:
             payload_hex = f"{payload:016x}"
-            applied.append("watermark:keyed-ss-v1")
+            applied.append("watermark:keyed-ss-v2")
     if visible:
         if not isinstance(handler, ExplicitLabeler):
             raise UnsupportedMedia(f"{handler.modality} content has no visible-label renderer yet")
