@@ -49,7 +49,6 @@ GEOMETRIES = 4  # best-scoring (scale, rotation) candidates decoded per image
 LATTICE_CANDIDATES = 3  # tile-lattice candidates from the autocorrelation, refined on the pilot
 SCALE_RANGE = (0.7, 2.0)  # relative scales searched: crops enlarge, rotations with expand shrink
 ANGLE_RANGE = 45.0  # degrees either way (the square lattice repeats every 90 degrees)
-NOISE_PATTERNS = 64  # unused orthogonal patterns: the detector's noise reference per plane
 CHROMA_SHARE = 0.5  # share of the PSNR budget spent in the chroma plane (images with cells >= 4 px)
 SHIFTS = 3  # best pilot shifts decoded per geometry; FP bound: GEOMETRIES * SHIFTS * 2^-MAC_BITS
 
@@ -70,15 +69,15 @@ class TooSmall(ValueError):
 # -- keyed patterns and the payload code --------------------------------------------------------
 @lru_cache(maxsize=8)
 def _basis(key: bytes) -> np.ndarray:
-    """Keyed orthonormal cell patterns (QR of keyed Gaussian noise), unit RMS: the pilot, the
-    CODED_BITS codes and NOISE_PATTERNS unused ones the detector reads to measure the noise level.
+    """Keyed orthonormal cell patterns (QR of keyed Gaussian noise), unit RMS: the pilot and the
+    CODED_BITS codes.
 
     Orthogonal codes carry no interference between bits, which random +/-1 codes would (with 188
     codes in 1,024 cells that alone caps the per-bit SNR near 2).
     """
     seed = int.from_bytes(hmac.new(key, b"synthgov-watermark-v2/patterns", hashlib.sha256).digest()[:8], "big")
     rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((G * G, 1 + CODED_BITS + NOISE_PATTERNS)))
+    q, _ = np.linalg.qr(rng.standard_normal((G * G, 1 + CODED_BITS)))
     return (q.T * G).astype(np.float32).reshape(-1, G, G)
 
 
@@ -89,19 +88,17 @@ def patterns(key: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=8)
-def _matched(key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Smooth TILE_W x TILE_W versions of the pilot, the codes and the noise references: the
-    detector's matched filters."""
+def _matched(key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth TILE_W x TILE_W versions of the pilot and the codes: the detector's matched filters."""
     basis = _basis(key)
-    smooth = np.stack([_smooth_tile(b, TILE_W).ravel() for b in basis[1:]])
-    return _smooth_tile(basis[0], TILE_W), smooth[:CODED_BITS], smooth[CODED_BITS:]
+    return _smooth_tile(basis[0], TILE_W), np.stack([_smooth_tile(b, TILE_W).ravel() for b in basis[1:]])
 
 
 @lru_cache(maxsize=8)
 def _crosstalk_inverse(key: bytes) -> np.ndarray:
     """Inverse of the matched filters' Gram matrix (regularised): smoothing makes the filters
     slightly non-orthogonal, and the embedder pre-compensates so the detector reads clean symbols."""
-    smooth_pilot, smooth_codes, _ = _matched(key)
+    smooth_pilot, smooth_codes = _matched(key)
     filters = np.concatenate([smooth_pilot.ravel()[None], smooth_codes]).astype(np.float64)
     pilot, codes = patterns(key)
     basis = np.concatenate([pilot[None], codes]).reshape(1 + CODED_BITS, -1) / G
@@ -253,18 +250,27 @@ def _fold(w: np.ndarray, scale: float, angle: float, period: int = TILE_W) -> np
 
 
 def _soft(folded: np.ndarray, key: bytes) -> np.ndarray:
-    """Code readings of a folded tile, in units of the plane's noise level (from the unused patterns)."""
-    _, smooth_codes, smooth_noise = _matched(key)
-    flat = folded.ravel()
-    noise = float(np.sqrt(np.mean((smooth_noise @ flat) ** 2))) + 1e-9
-    return (smooth_codes @ flat) / noise
+    return _matched(key)[1] @ folded.ravel()
+
+
+def _combine(softs: list[np.ndarray]) -> np.ndarray:
+    """Maximal-ratio combining of the planes' code readings: each weighted by amplitude / noise
+    variance, estimated from its own readings by the moments of BPSK in Gaussian noise
+    (E s^2 = A^2 + v, E s^4 = A^4 + 6 A^2 v + 3 v^2, so A^4 = (3 m2^2 - m4) / 2)."""
+    out = np.zeros_like(softs[0], dtype=np.float64)
+    for s in softs:
+        m2, m4 = float(np.mean(s * s)), float(np.mean(s**4))
+        amp2 = float(np.sqrt(max((3 * m2 * m2 - m4) / 2, 0.0)))
+        noise = max(m2 - amp2, 1e-3 * m2, 1e-12)
+        out += s * (np.sqrt(amp2) / noise if amp2 > 0 else 1e-3 / np.sqrt(noise))
+    return out
 
 
 # -- embedding ------------------------------------------------------------------------------------
 def _readings(w: np.ndarray, key: bytes, band: np.ndarray) -> np.ndarray:
     """Pilot and code correlations the detector reads from a whitened plane at the canonical
     geometry (shift 0); ``band`` is the fill band the detector zeroes."""
-    smooth_pilot, smooth_codes, _ = _matched(key)
+    smooth_pilot, smooth_codes = _matched(key)
     w = np.where(band, 0.0, w).astype(np.float32)
     folded = _fold(w, 1.0, 0.0).ravel()
     return np.concatenate([[smooth_pilot.ravel() @ folded], smooth_codes @ folded])
@@ -379,8 +385,8 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
     tile1 = tile_of(u)
     field1 = map_coordinates(tile1, [ty, tx], order=1, mode="grid-wrap")  # tile1 at working resolution
 
-    def plan(plane: int, plane_budget: float) -> np.ndarray:
-        """The tile for one plane, scaled so its field's mean square is ``plane_budget``."""
+    def measure(plane: int) -> dict:
+        """What the detector reads of the host in one plane, and of a unit field."""
         count = counts[plane]
         if all(everywhere[plane]):
             carrier_work = np.ones((work_size[1], work_size[0]), dtype=np.float32)
@@ -391,19 +397,21 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
         if plane_band.any():
             band = _fill_band(planes_work[0]) if band is None else band
             plane_band &= band
-
-        def energy(tile: np.ndarray) -> float:  # mean squared field over the whole image
-            return float(np.einsum("ij,ij,ij->", tile, tile, count, dtype=np.float64) / pixels)
-
-        room = plane_budget / (energy(tile1) / float(np.dot(u, u)))  # squared coefficients affordable
-        gain = np.sqrt(room / np.dot(u, u))
         whitened, divisor = _whiten_parts(planes_work[plane])
         host = _readings(whitened, key, plane_band)
         # what the detector reads of the field alone (linearised: the host sets the divisor)
-        field = gain * field1 * carrier_work
+        field = field1 * carrier_work
         seen = _readings((field - gaussian_filter(field, 2.0, truncate=3.0)) / divisor, key, plane_band)
-        response = float(np.dot(seen, t) / (gain * np.dot(t, t)))
-        coeffs = gain * u
+        response = float(np.dot(seen, t) / np.dot(t, t))
+        per_unit = float(np.einsum("ij,ij,ij->", tile1, tile1, count, dtype=np.float64) / pixels) / float(np.dot(u, u))
+        return {"count": count, "host": host, "response": response, "per_unit": per_unit,
+                "interference": float(np.dot(host, host)) / max(response, 1e-12) ** 2 * per_unit}
+
+    def plan(m: dict, plane_budget: float) -> np.ndarray:
+        """The tile for one plane, scaled so its field's mean square is ``plane_budget``."""
+        room = plane_budget / m["per_unit"]  # squared coefficients affordable
+        coeffs = np.sqrt(room / np.dot(u, u)) * u
+        host, response = m["host"], m["response"]
         if response > 0:
             v = inverse @ (host / response)  # coefficients that would cancel the host's reading
             uu, uv, vv = np.dot(u, u), np.dot(u, v), np.dot(v, v)
@@ -418,12 +426,20 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
                 if a > 0 and sinr > best:
                     best, coeffs = sinr, a * u - lam * v
         tile = tile_of(coeffs)
-        tile *= np.float32(np.sqrt(plane_budget / max(energy(tile), 1e-12)))
+        tile *= np.float32(np.sqrt(plane_budget / max(
+            float(np.einsum("ij,ij,ij->", tile, tile, m["count"], dtype=np.float64)) / pixels, 1e-12)))
         return tile
 
-    tiles = [plan(0, budget * (1 - chroma_share))]
+    luma = measure(0)
     if chroma_share > 0:
-        tiles.append(plan(1, budget * chroma_share / CHROMA_COST))
+        chroma = measure(1)
+        # Split by the host interference each plane would face with the whole budget (chroma costs
+        # CHROMA_COST per unit): a busy chroma plane (colourful texture) gets less of it.
+        ratio = chroma["interference"] * CHROMA_COST / max(luma["interference"], 1e-12)
+        chroma_share *= float(np.clip(1.5 - ratio, 0.25, 1.0))
+    tiles = [plan(luma, budget * (1 - chroma_share))]
+    if chroma_share > 0:
+        tiles.append(plan(chroma, budget * chroma_share / CHROMA_COST))
         # the joint squared error of both fields (with the cross term) is what the budget limits
         both = np.minimum(counts[0], counts[1])
         joint = (float(np.einsum("ij,ij,ij->", tiles[0], tiles[0], counts[0], dtype=np.float64))
@@ -612,12 +628,7 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
         for z, sy, sx in _shifts(folded, key):
             if z < z_min:
                 break
-            softs = [_soft(np.roll(f - f.mean(), (-sy, -sx), axis=(0, 1)), key) for f in folded]
-            # maximal-ratio combining: weight each plane by its estimated signal-to-noise ratio
-            weights = [np.sqrt(max(float(np.mean(s * s)) - 1.0, 0.0)) for s in softs]
-            if not any(weights):
-                weights = [1.0] * len(softs)
-            soft = sum(wt * s for wt, s in zip(weights, softs, strict=True))
+            soft = _combine([_soft(np.roll(f - f.mean(), (-sy, -sx), axis=(0, 1)), key) for f in folded])
             if stats is not None:
                 stats["decodes"] = stats.get("decodes", 0) + 1
             norm = soft / (np.std(soft) + 1e-9)
