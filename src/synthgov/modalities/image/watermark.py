@@ -50,6 +50,7 @@ LATTICE_CANDIDATES = 3  # tile-lattice candidates from the autocorrelation, refi
 SCALE_RANGE = (0.7, 2.0)  # relative scales searched: crops enlarge, rotations with expand shrink
 ANGLE_RANGE = 45.0  # degrees either way (the square lattice repeats every 90 degrees)
 CHROMA_SHARE = 0.5  # share of the PSNR budget spent in the chroma plane (images with cells >= 4 px)
+BAND = 3  # pixels of margin zeroed around constant fill
 SHIFTS = 3  # best pilot shifts decoded per geometry; FP bound: GEOMETRIES * SHIFTS * 2^-MAC_BITS
 
 
@@ -253,17 +254,14 @@ def _soft(folded: np.ndarray, key: bytes) -> np.ndarray:
     return _matched(key)[1] @ folded.ravel()
 
 
-def _combine(softs: list[np.ndarray]) -> np.ndarray:
-    """Maximal-ratio combining of the planes' code readings: each weighted by amplitude / noise
-    variance, estimated from its own readings by the moments of BPSK in Gaussian noise
-    (E s^2 = A^2 + v, E s^4 = A^4 + 6 A^2 v + 3 v^2, so A^4 = (3 m2^2 - m4) / 2)."""
-    out = np.zeros_like(softs[0], dtype=np.float64)
-    for s in softs:
-        m2, m4 = float(np.mean(s * s)), float(np.mean(s**4))
-        amp2 = float(np.sqrt(max((3 * m2 * m2 - m4) / 2, 0.0)))
-        noise = max(m2 - amp2, 1e-3 * m2, 1e-12)
-        out += s * (np.sqrt(amp2) / noise if amp2 > 0 else 1e-3 / np.sqrt(noise))
-    return out
+def _combine(softs: list[np.ndarray], pilot_z: list[float]) -> np.ndarray:
+    """Maximal-ratio combining of the planes' code readings. Each plane carries the pilot and the
+    codes in the same proportion, so its pilot z-score at the chosen shift estimates its
+    signal-to-noise ratio: weight each plane's readings (in units of their spread) by it."""
+    weights = [max(z, 0.0) for z in pilot_z]
+    if not any(weights):
+        weights = [1.0] * len(softs)
+    return sum(w * s / (float(np.std(s)) + 1e-12) for w, s in zip(weights, softs, strict=True))
 
 
 # -- embedding ------------------------------------------------------------------------------------
@@ -499,7 +497,7 @@ def _fill_band(y: np.ndarray) -> np.ndarray:
     flat = (uniform_filter(y * y, 5) - mean * mean) < 0.02  # constant fill, not merely smooth areas
     if not flat.any():
         return flat
-    return binary_dilation(flat, iterations=6)
+    return binary_dilation(flat, iterations=BAND)
 
 
 def _pilot_map(folded: np.ndarray, pilot: np.ndarray) -> np.ndarray:
@@ -512,14 +510,16 @@ def _combined_pilot_map(folded: list[np.ndarray], pilot: np.ndarray) -> np.ndarr
     return sum(_pilot_map(f, pilot) for f in folded) / np.sqrt(len(folded))
 
 
-def _shifts(folded: list[np.ndarray], key: bytes, count: int = SHIFTS) -> list[tuple[float, int, int]]:
-    """The ``count`` best cyclic shifts of the folded planes against the pilot, as (z-score, dy, dx)."""
-    work = _combined_pilot_map(folded, _matched(key)[0])
+def _shifts(folded: list[np.ndarray], key: bytes, count: int = SHIFTS) -> list[tuple[float, int, int, list]]:
+    """The ``count`` best cyclic shifts of the folded planes against the pilot, as (z-score, dy, dx,
+    each plane's own z-score there)."""
+    maps = [_pilot_map(f, _matched(key)[0]) for f in folded]
+    work = sum(maps) / np.sqrt(len(maps))
     out = []
     for _ in range(count):
         peak = int(np.argmax(work))
         sy, sx = divmod(peak, TILE_W)
-        out.append((float(work[sy, sx]), sy, sx))
+        out.append((float(work[sy, sx]), sy, sx, [float(m[sy, sx]) for m in maps]))
         rows = [(sy + d) % TILE_W for d in range(-3, 4)]
         cols = [(sx + d) % TILE_W for d in range(-3, 4)]
         work[np.ix_(rows, cols)] = -np.inf
@@ -625,10 +625,10 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
 
     def attempt(scale: float, angle: float) -> Detection | None:
         folded = [_fold(w, scale, angle) for w in planes]
-        for z, sy, sx in _shifts(folded, key):
+        for z, sy, sx, plane_z in _shifts(folded, key):
             if z < z_min:
                 break
-            soft = _combine([_soft(np.roll(f - f.mean(), (-sy, -sx), axis=(0, 1)), key) for f in folded])
+            soft = _combine([_soft(np.roll(f - f.mean(), (-sy, -sx), axis=(0, 1)), key) for f in folded], plane_z)
             if stats is not None:
                 stats["decodes"] = stats.get("decodes", 0) + 1
             norm = soft / (np.std(soft) + 1e-9)
