@@ -165,10 +165,9 @@ Bound: {fp['bound_per_attempt']} per attempt; {fp['bound_per_image']} per image.
 
 A 1024×1024 photograph: embed {sp['embed_1024_ms']} ms; detect {sp['detect_1024_ms']} ms, or
 {sp['detect_1024_rotated_ms']} ms when a rotation forces the geometric search. A 7680×4320 photograph:
-embed {sp['embed_8k_ms']} ms with a numpy peak of {sp['embed_8k_numpy_peak_mib']} MiB and
-{sp['embed_8k_rss_growth_mib']} MiB of process growth (the image itself is {sp['image_8k_rgb_mib']} MiB as RGB:
-the embedder works in strips); detect {sp['detect_8k_ms']} ms (the detector works on a 512-px copy).
-"""
+embed {sp['embed_8k_ms']} ms with a numpy peak of {sp['embed_8k_numpy_peak_mib']} MiB (the image itself is
+{sp['image_8k_rgb_mib']} MiB as RGB: the embedder works in strips); detect {sp['detect_8k_ms']} ms (the detector
+works on a 512-px copy)."""
 
 
 def watermark_chart(r: dict, path: Path) -> None:

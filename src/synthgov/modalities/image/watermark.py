@@ -11,15 +11,18 @@ words: docs/watermark.md.
   pattern P_j (CDMA), plus a keyed pilot P_0 for the translation. The tile side is a quarter of the
   image's shortest side, so resizing without restoring the size leaves the mark's *relative*
   geometry intact, and every image holds at least 4 x 4 tiles.
-* **Embedding**: added to luminance (equal R, G, B offsets) with equal strength wherever the pixel
-  is not clipped, scaled so that the PSNR is ``target_psnr``; improved spread spectrum cancels
-  part of the picture's own reading. Full-resolution work is done in strips (bounded memory).
-* **Detection**: normalise the shortest side to 512 px, high-pass and divide by the local texture
-  level, try the canonical geometry first (re-encoding, resizing and colour changes keep it), else
-  read scale and rotation off the tile lattice in the autocorrelation, refine them on the keyed
-  pilot, fold all tiles into one, find the translation by cyclic correlation with the pilot, read
-  soft bits, Viterbi-decode, check the MAC. Without the key neither the patterns nor the MAC can be
-  produced, so nobody without it reads or forges the mark.
+* **Embedding**: in two planes, luminance (equal R, G, B offsets) and a green-red chroma plane
+  (up to half the budget, by image size and measured host interference), with equal strength
+  wherever the pixel is not clipped, scaled so that the PSNR is ``target_psnr``; improved spread
+  spectrum cancels part of the picture's own reading. Full-resolution work is done in strips
+  (bounded memory).
+* **Detection**: normalise the shortest side to 512 px, high-pass each plane and divide by the
+  local texture level, try the canonical geometry first (re-encoding, resizing and colour changes
+  keep it), else read scale and rotation off the tile lattice in the autocorrelation, refine them
+  on the keyed pilot, fold all tiles into one, find the translation by cyclic correlation with the
+  pilot, read soft bits per plane, combine the planes (maximal-ratio), Viterbi-decode, check the
+  MAC. Without the key neither the patterns nor the MAC can be produced, so nobody without it reads
+  or forges the mark.
 """
 
 from __future__ import annotations
