@@ -275,7 +275,7 @@ def false_positives() -> dict:
     attempts = sum(p[0] for p in parts)
     return {"decode_attempts": attempts, "images": sum(p[1] for p in parts), "false_positives": sum(p[2] for p in parts),
             "bound_per_attempt": "2^-32 (32-bit keyed MAC)",
-            "bound_per_image": f"{wm.GEOMETRIES * wm.SHIFTS} attempts x 2^-32 = {wm.GEOMETRIES * wm.SHIFTS / 2**32:.1e}"}
+            "bound_per_image": f"{wm.MAX_DECODES} attempts x 2^-32 = {wm.MAX_DECODES / 2**32:.1e}"}
 
 
 def _speed() -> dict:

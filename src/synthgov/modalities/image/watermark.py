@@ -9,20 +9,20 @@ words: docs/watermark.md.
   convolutional code (soft Viterbi) -> 204 coded bits.
 * **Pattern**: a square tile of G x G smooth cells; coded bit j modulates a keyed orthonormal
   pattern P_j (CDMA), plus a keyed pilot P_0 for the translation. The tile side is a quarter of the
-  image's shortest side, so resizing without restoring the size leaves the mark's *relative*
-  geometry intact, and every image holds at least 4 x 4 tiles.
+  image's shortest side (half of it below SMALL_SIDE, so cells keep 4 px), so resizing without
+  restoring the size leaves the mark's *relative* geometry intact.
 * **Embedding**: in two planes, luminance (equal R, G, B offsets) and a green-red chroma plane
   (up to half the budget, by image size and measured host interference), with equal strength
   wherever the pixel is not clipped, scaled so that the PSNR is ``target_psnr``; improved spread
   spectrum cancels part of the picture's own reading. Full-resolution work is done in strips
   (bounded memory).
-* **Detection**: normalise the shortest side to 512 px, high-pass each plane and divide by the
-  local texture level, try the canonical geometry first (re-encoding, resizing and colour changes
-  keep it), else read scale and rotation off the tile lattice in the autocorrelation, refine them
-  on the keyed pilot, fold all tiles into one, find the translation by cyclic correlation with the
-  pilot, read soft bits per plane, combine the planes (maximal-ratio), Viterbi-decode, check the
-  MAC. Without the key neither the patterns nor the MAC can be produced, so nobody without it reads
-  or forges the mark.
+* **Detection**: normalise the shortest side to 512 and to 256 px (the two tile layouts), high-pass
+  each plane and divide by the local texture level, try the canonical geometry first (re-encoding,
+  resizing and colour changes keep it), else read scale and rotation off the tile lattice in the
+  autocorrelation, refine them on the keyed pilot, fold all tiles into one, find the translation by
+  cyclic correlation with the pilot, read soft bits per plane, combine the planes (maximal-ratio),
+  Viterbi-decode, check the MAC. Without the key neither the patterns nor the MAC can be produced,
+  so nobody without it reads or forges the mark.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from PIL import Image
 
 G = 32  # cells per tile side
 TILE_W = 128  # tile side in the detector's working resolution
-WORK = 512  # the detector normalises the shortest side to this
+WORK = 512  # the detector normalises the shortest side to this (tile = shortest side / 4) ...
+SMALL_WORK = 256  # ... and also to this (tile = shortest side / 2, the layout of small images)
+SMALL_SIDE = 640  # images with a shorter shortest side get 2 x 2 or more tiles of shortest side / 2
 PAYLOAD_BITS = 64
 MAC_BITS = 32
 INFO_BITS = PAYLOAD_BITS + MAC_BITS
@@ -54,7 +56,9 @@ SCALE_RANGE = (0.7, 2.0)  # relative scales searched: crops enlarge, rotations w
 ANGLE_RANGE = 45.0  # degrees either way (the square lattice repeats every 90 degrees)
 CHROMA_SHARE = 0.5  # share of the PSNR budget spent in the chroma plane (images with cells >= 4 px)
 BAND = 3  # pixels of margin zeroed around constant fill
-SHIFTS = 3  # best pilot shifts decoded per geometry; FP bound: GEOMETRIES * SHIFTS * 2^-MAC_BITS
+SHIFTS = 3  # best pilot shifts decoded per geometry
+LAYOUTS = 2  # tile layouts tried (WORK and SMALL_WORK)
+MAX_DECODES = LAYOUTS * GEOMETRIES * SHIFTS  # per image; false-positive bound MAX_DECODES * 2^-MAC_BITS
 
 
 @dataclass(frozen=True)
@@ -202,9 +206,9 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 1] * 0.4187 + rgb[..., 2] * 0.0813 - rgb[..., 0] * 0.5
 
 
-def _work_rgb(image: Image.Image) -> np.ndarray:
+def _work_rgb(image: Image.Image, work: int = WORK) -> np.ndarray:
     width, height = image.size
-    scale = WORK / min(width, height)
+    scale = work / min(width, height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return np.asarray(image.convert("RGB").resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
 
@@ -332,7 +336,9 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
     mode = image.mode
     alpha = image.getchannel("A") if mode in ("RGBA", "LA", "PA") else None
     rgb_image = image if mode == "RGB" else image.convert("RGB")
-    side = round(short / 4)
+    small = short < SMALL_SIDE  # larger cells survive JPEG and downscaling better on small images
+    side = round(short / 2) if small else round(short / 4)
+    work = SMALL_WORK if small else WORK  # where the detector's tile is TILE_W wide
     chroma_share = 0.0 if mode in ("L", "LA", "1", "I", "F", "I;16") else _chroma_share(short)
 
     # Pass 1: the carrier masks, and how many carrying pixels sit on each tile position (so that
@@ -363,9 +369,9 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
     pixels = float(width * height)
 
     # The detector's view: working-resolution planes, carrier shares, and sample positions of the tile.
-    scale = WORK / short
+    scale = work / short
     work_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    rgb_work = _work_rgb(rgb_image)
+    rgb_work = _work_rgb(rgb_image, work)
     planes_work = (_luma(rgb_work), _chroma(rgb_work))
     band = None  # the detector's fill band matters only where the mark will not go: computed on demand
     rows = ((np.arange(work_size[1], dtype=np.float32) + 0.5) * (height / work_size[1]) - 0.5) % side
@@ -550,8 +556,8 @@ def _lattice(planes: list[np.ndarray], count: int = LATTICE_CANDIDATES) -> list[
     from scipy.ndimage import maximum_filter
 
     h, wd = planes[0].shape
-    r_lo, r_hi = TILE_W * SCALE_RANGE[0], TILE_W * SCALE_RANGE[1]
-    reach = int(np.ceil(r_hi)) + 2
+    reach = min(int(np.ceil(TILE_W * SCALE_RANGE[1])) + 2, h - 1, wd - 1)  # lags the padded ACF holds
+    r_lo, r_hi = TILE_W * SCALE_RANGE[0], min(TILE_W * SCALE_RANGE[1], reach - 2)
     yy, xx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
     radius = np.hypot(yy, xx)
     annulus = (radius >= r_lo) & (radius <= r_hi)
@@ -591,32 +597,26 @@ def _lattice(planes: list[np.ndarray], count: int = LATTICE_CANDIDATES) -> list[
 
 
 def _refine(halves: list[np.ndarray], scale: float, angle: float, key: bytes) -> tuple[float, float, float]:
-    """Pilot search around an autocorrelation estimate (good to about 0.2 degrees and 0.3 %):
-    angle, then scale, in steps of 0.1 degrees and 0.15 %."""
+    """Pilot search around an autocorrelation estimate (good to about 0.5 degrees and 1 %): angle,
+    then scale, in steps of 0.25 degrees and 0.5 %, then again in steps of 0.1 degrees and 0.15 %."""
     best = (_pilot_z(halves, scale, angle, key), scale, angle)
-    for da in (-2, -1, 1, 2):
-        z = _pilot_z(halves, scale, angle + np.radians(0.1) * da, key)
-        if z > best[0]:
-            best = (z, scale, angle + np.radians(0.1) * da)
-    _, scale, angle = best
-    for ds in (-2, -1, 1, 2):
-        z = _pilot_z(halves, scale + 0.0015 * ds, angle, key)
-        if z > best[0]:
-            best = (z, scale + 0.0015 * ds, angle)
+    for step_a, step_s in ((np.radians(0.25), 0.005), (np.radians(0.1), 0.0015)):
+        _, scale, angle = best
+        for da in (-2, -1, 1, 2):
+            z = _pilot_z(halves, scale, angle + step_a * da, key)
+            if z > best[0]:
+                best = (z, scale, angle + step_a * da)
+        _, scale, angle = best
+        for ds in (-2, -1, 1, 2):
+            z = _pilot_z(halves, scale + step_s * ds, angle, key)
+            if z > best[0]:
+                best = (z, scale + step_s * ds, angle)
     return best
 
 
-def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | None = None) -> Detection | None:
-    """The payload if this key's mark is present and its MAC checks; None otherwise.
-
-    False positives: a random image passes the 32-bit MAC with probability 2^-32 per decoding, and
-    at most GEOMETRIES * SHIFTS = 12 decodings are tried, so below 2.8e-9 per image.
-    """
-    width, height = image.size
-    if min(width, height) < MIN_DETECT_SIDE:
-        raise TooSmall(f"image {width}x{height} is too small to read a watermark "
-                       f"(shortest side must be at least {MIN_DETECT_SIDE} px)")
-    rgb = _work_rgb(image)
+def _planes(image: Image.Image, work: int) -> list[np.ndarray]:
+    """The detector's whitened planes at a working resolution (luminance; chroma unless grey)."""
+    rgb = _work_rgb(image, work)
     y = _luma(rgb)
     band = _fill_band(y)
     planes = [_whiten(y)]
@@ -625,8 +625,23 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
         planes.append(_whiten(chroma))
     for w in planes:
         w[band] = 0.0
+    return planes
 
-    def attempt(scale: float, angle: float) -> Detection | None:
+
+def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | None = None) -> Detection | None:
+    """The payload if this key's mark is present and its MAC checks; None otherwise.
+
+    Both tile layouts are tried (shortest side / 4 at WORK, shortest side / 2 at SMALL_WORK): the
+    canonical geometry first, then the lattice candidates. False positives: a random image passes
+    the 32-bit MAC with probability 2^-32 per decoding, and at most MAX_DECODES = 24 decodings are
+    tried, so below 5.6e-9 per image.
+    """
+    width, height = image.size
+    if min(width, height) < MIN_DETECT_SIDE:
+        raise TooSmall(f"image {width}x{height} is too small to read a watermark "
+                       f"(shortest side must be at least {MIN_DETECT_SIDE} px)")
+
+    def attempt(planes: list[np.ndarray], scale: float, angle: float) -> Detection | None:
         folded = [_fold(w, scale, angle) for w in planes]
         for z, sy, sx, plane_z in _shifts(folded, key):
             if z < z_min:
@@ -645,13 +660,16 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, stats: dict | 
         return None
 
     # Fast path: no geometric change (re-encoding, resizing, colour changes keep the geometry).
-    found = attempt(1.0, 0.0)
-    if found is not None:
-        return found
-    halves = [_block_mean(w, 2) for w in planes]
-    refined = sorted((_refine(halves, s, a, key) for _, s, a in _lattice(planes)), reverse=True)
-    for _, scale, angle in refined[: GEOMETRIES - 1]:  # GEOMETRIES - 1 == LATTICE_CANDIDATES
-        found = attempt(scale, angle)
+    layouts = [_planes(image, WORK), _planes(image, SMALL_WORK)]
+    for planes in layouts:
+        found = attempt(planes, 1.0, 0.0)
         if found is not None:
             return found
+    for planes in layouts:
+        halves = [_block_mean(w, 2) for w in planes]
+        refined = sorted((_refine(halves, s, a, key) for _, s, a in _lattice(planes)), reverse=True)
+        for _, scale, angle in refined[: GEOMETRIES - 1]:  # GEOMETRIES - 1 == LATTICE_CANDIDATES
+            found = attempt(planes, scale, angle)
+            if found is not None:
+                return found
     return None
