@@ -1,8 +1,8 @@
-"""Robustness of the experimental image watermark (issue 4, work in progress).
+"""The attacks of the image watermark benchmark (issue 4), and a quick per-photo run.
 
-Run: .venv/bin/python -m bench.watermark_robustness
-Embeds a 64-bit payload in the test photographs at three sizes, applies the issue's attacks and
-prints which attacks lost the payload. Not yet part of `make bench` (no peer side by side yet).
+`bench/watermark.py` (part of `make bench`) applies ``attacks`` to every marked image. Run this file
+on its own (`.venv/bin/python -m bench.watermark_robustness`) for a quick look: it marks the test
+photographs at three sizes and prints which attacks lost the payload.
 """
 
 from __future__ import annotations

@@ -213,10 +213,6 @@ def _work_rgb(image: Image.Image, work: int = WORK) -> np.ndarray:
     return np.asarray(image.convert("RGB").resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
 
 
-def _work_luma(image: Image.Image) -> np.ndarray:
-    return _luma(_work_rgb(image))
-
-
 def _whiten(y: np.ndarray) -> np.ndarray:
     """High-pass at the cell scale (the image minus its local mean), divided by the local residual
     level (texture is host noise: weighting pixels by its inverse is the matched detector for a mark
