@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from PIL import Image
 
 from synthgov.labeling.service import label_content
@@ -45,10 +46,14 @@ def test_unmarked_and_too_small(platform, operator, samples):
     assert result.watermark["checked"] is False and "too small" in result.watermark["detail"]
 
 
-def test_small_images_are_labeled_without_a_watermark(platform, operator):
+@pytest.mark.parametrize(("size", "colour", "reason"), [
+    ((220, 200), "teal", "image 220x200 is too small"),
+    ((640, 480), "white", "nothing in this 640x480 image can carry"),  # no pixel can carry the mark
+])
+def test_unmarkable_images_are_labeled_without_a_watermark(platform, operator, size, colour, reason):
     buf = io.BytesIO()
-    Image.new("RGB", (220, 200), "teal").save(buf, "PNG")
+    Image.new("RGB", size, colour).save(buf, "PNG")
     with platform.unit_of_work(operator) as ctx:
         outcome = label_content(ctx, data=buf.getvalue())
     assert outcome.record.watermark_payload is None
-    assert outcome.record.labels_applied[0].startswith("watermark:skipped (image 220x200 is too small")
+    assert outcome.record.labels_applied[0].startswith(f"watermark:skipped ({reason}")

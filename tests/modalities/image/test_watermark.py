@@ -115,3 +115,12 @@ def test_embedding_memory_does_not_grow_with_the_image():
     assert peak < 0.75 * 7680 * 4320 * 3, f"{peak / 2**20:.0f} MiB"
     found = wm.detect(marked, KEY)
     assert found is not None and found.payload == 1
+
+
+@pytest.mark.parametrize("colour", [(255, 255, 255), (0, 0, 0)])
+def test_images_with_nothing_to_carry_the_mark_say_so(colour):
+    with pytest.raises(wm.Unmarkable, match="nothing in this 512x512 image can carry"):
+        wm.embed(Image.new("RGB", (512, 512), colour), KEY, 1)
+    saturated = wm.embed(Image.new("RGB", (512, 512), (255, 0, 0)), KEY, 3)  # luminance still carries it
+    found = wm.detect(saturated, KEY)
+    assert found is not None and found.payload == 3

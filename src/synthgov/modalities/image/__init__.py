@@ -288,7 +288,7 @@ class ImageHandler:
         frame = frames[0]
         try:
             marked = watermark.embed(frame.convert("RGBA" if "A" in frame.mode else "RGB"), key, payload)
-        except watermark.TooSmall as exc:
+        except watermark.Unmarkable as exc:
             raise WatermarkUnsupported(str(exc)) from exc
         return self._encoded(fmt, im, [encode.back_to_mode(marked, frame.mode)], data)
 

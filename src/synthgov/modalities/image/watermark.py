@@ -70,7 +70,11 @@ class Detection:
     bit_margin: float  # mean |soft bit| after decoding, a quality figure
 
 
-class TooSmall(ValueError):
+class Unmarkable(ValueError):
+    """This image cannot carry the watermark (the message says why)."""
+
+
+class TooSmall(Unmarkable):
     pass
 
 
@@ -433,14 +437,24 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
             float(np.einsum("ij,ij,ij->", tile, tile, m["count"], dtype=np.float64)) / pixels, 1e-12)))
         return tile
 
-    luma = measure(0)
-    if chroma_share > 0:
+    carrying = [float(count.sum()) > 0 for count in counts]
+    if not carrying[1]:
+        chroma_share = 0.0
+    if not carrying[0]:  # all black or white: only a saturated-free chroma plane could carry it
+        if chroma_share == 0:
+            raise Unmarkable(f"nothing in this {width}x{height} image can carry the watermark "
+                             "(every pixel is black, white or saturated)")
+        chroma_share = 1.0
+    luma = measure(0) if carrying[0] else None
+    if 0 < chroma_share < 1:
         chroma = measure(1)
         # Split by the host interference each plane would face with the whole budget (chroma costs
         # CHROMA_COST per unit): a busy chroma plane (colourful texture) gets less of it.
         ratio = chroma["interference"] * CHROMA_COST / max(luma["interference"], 1e-12)
         chroma_share *= float(np.clip(1.5 - ratio, 0.25, 1.0))
-    tiles = [plan(luma, budget * (1 - chroma_share))]
+    elif chroma_share == 1:
+        chroma = measure(1)
+    tiles = [plan(luma, budget * (1 - chroma_share)) if luma else np.zeros((side, side), dtype=np.float32)]
     if chroma_share > 0:
         tiles.append(plan(chroma, budget * chroma_share / CHROMA_COST))
         # the joint squared error of both fields (with the cross term) is what the budget limits
