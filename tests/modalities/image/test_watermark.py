@@ -103,7 +103,8 @@ def test_forged_payloads_do_not_verify():
 
 
 def test_embedding_memory_does_not_grow_with_the_image():
-    """8K: the embedder works in strips; numpy holds far less than one RGB copy of the image."""
+    """8K: the embedder works in strips; numpy holds less than three quarters of one RGB copy of the image
+    (a full-resolution float32 design holds several times the image)."""
     im = load_photo("rocket.jpg").resize((7680, 4320), Image.Resampling.BICUBIC)
     wm.embed(im.resize((512, 288)), KEY, 1)  # warm the keyed caches outside the measurement
     tracemalloc.start()

@@ -322,7 +322,7 @@ def embed(image: Image.Image, key: bytes, payload: int, target_psnr: float = 40.
 
     Memory: full-resolution work is done in strips of STRIP_ROWS rows, so beyond the input and the
     output image the embedder holds two bytes per pixel (the carrier masks) and small arrays; the
-    ISS planning happens at the detector's working resolution (shortest side 512 px).
+    ISS planning happens at the detector's working resolution (shortest side WORK or SMALL_WORK).
     """
     from scipy.ndimage import gaussian_filter, map_coordinates
 
@@ -525,15 +525,16 @@ def _pilot_map(folded: np.ndarray, pilot: np.ndarray) -> np.ndarray:
     return (xc - xc.mean()) / (xc.std() + 1e-9)
 
 
-def _combined_pilot_map(folded: list[np.ndarray], pilot: np.ndarray) -> np.ndarray:
-    return sum(_pilot_map(f, pilot) for f in folded) / np.sqrt(len(folded))
+def _combined_pilot_map(maps: list[np.ndarray]) -> np.ndarray:
+    """The planes' pilot z-maps combined (equal weights, still z-scores under noise)."""
+    return sum(maps) / np.sqrt(len(maps))
 
 
 def _shifts(folded: list[np.ndarray], key: bytes, count: int = SHIFTS) -> list[tuple[float, int, int, list]]:
     """The ``count`` best cyclic shifts of the folded planes against the pilot, as (z-score, dy, dx,
     each plane's own z-score there)."""
     maps = [_pilot_map(f, _matched(key)[0]) for f in folded]
-    work = sum(maps) / np.sqrt(len(maps))
+    work = _combined_pilot_map(maps)
     out = []
     for _ in range(count):
         peak = int(np.argmax(work))
@@ -548,7 +549,7 @@ def _shifts(folded: list[np.ndarray], key: bytes, count: int = SHIFTS) -> list[t
 def _pilot_z(halves: list[np.ndarray], scale: float, angle: float, key: bytes) -> float:
     """Pilot z-score at half resolution: a cheap objective for refining a geometry."""
     pilot = _block_mean(_matched(key)[0], 2)
-    return float(_combined_pilot_map([_fold(h, scale, angle, TILE_W // 2) for h in halves], pilot).max())
+    return float(_combined_pilot_map([_pilot_map(_fold(h, scale, angle, TILE_W // 2), pilot) for h in halves]).max())
 
 
 def _block_mean(w: np.ndarray, k: int) -> np.ndarray:
