@@ -157,8 +157,9 @@ RivaGAN carries 32 bits, the others 64.{skipped}
 
 ### False positives
 
-{fp['false_positives']} in {fp['decode_attempts']:,} decode attempts on {fp['images']:,} unmarked
-photographs, crops and rescales (every candidate geometry and shift decoded, no early rejection).
+{fp['false_positives']} in {fp['decode_attempts']:,} decode attempts ({fp['mac_checks']:,} candidate words checked
+against the MAC) on {fp['images']:,} unmarked photographs, crops and rescales (every candidate geometry
+and shift decoded with the whole list, no early rejection).
 Bound: {fp['bound_per_attempt']} per attempt; {fp['bound_per_image']} per image.
 
 ### Speed and memory (one thread)
