@@ -96,6 +96,23 @@ def test_survives_a_smoke_set_of_attacks():
         assert found is not None and found.payload == 42, name
 
 
+@pytest.mark.parametrize(("name", "size"), [("chelsea.png", None), ("coffee.png", (300, 400))])
+def test_quarter_turns_and_mirror_images(name, size):
+    """The square lattice gives the rotation modulo 90 degrees; the eight orientations of the folded tile
+    settle the rest, and the reading says what was done to the picture (as Pillow's rotate counts)."""
+    photo = load_photo(name)
+    marked = wm.embed(photo if size is None else photo.resize(size), KEY, 77)
+    flip = Image.Transpose.FLIP_LEFT_RIGHT
+    cases = [(marked.rotate(90, expand=True), 90.0, False), (marked.rotate(180), 180.0, False),
+             (marked.rotate(270, expand=True), -90.0, False), (marked.transpose(flip), 0.0, True),
+             (marked.transpose(flip).rotate(90, expand=True), 90.0, True),
+             (marked.rotate(93, Image.Resampling.BICUBIC, expand=True), 93.0, False)]
+    for image, rotation, mirrored in cases:
+        found = wm.detect(image, KEY)
+        assert found is not None and found.payload == 77, (rotation, mirrored)
+        assert abs(found.rotation_deg - rotation) < 0.8 and found.mirrored == mirrored, found
+
+
 def test_forged_payloads_do_not_verify():
     """Marking with one key and reading with another never yields a payload, even one that was embedded."""
     photo = load_photo("chelsea.png")

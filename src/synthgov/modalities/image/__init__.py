@@ -301,4 +301,5 @@ class ImageHandler:
         if found is None:
             return None
         return WatermarkReading(found.payload, found.confidence,
-                                {"scale": found.scale, "rotation_deg": found.rotation_deg, "margin": found.bit_margin})
+                                {"scale": found.scale, "rotation_deg": found.rotation_deg, "mirrored": found.mirrored,
+                                 "margin": found.bit_margin})

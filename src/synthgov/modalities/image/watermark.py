@@ -58,6 +58,7 @@ ANGLE_RANGE = 45.0  # degrees either way (the square lattice repeats every 90 de
 CHROMA_SHARE = 0.5  # share of the PSNR budget spent in the chroma plane (images with cells >= 4 px)
 BAND = 3  # pixels of margin zeroed around constant fill
 SHIFTS = 3  # best pilot shifts decoded per geometry
+ORIENTATIONS = 8  # quarter turns and mirror images of the folded tile tried at each geometry
 LAYOUTS = 2  # tile layouts tried (WORK and SMALL_WORK)
 LIST_SIZE = 16  # candidate words per decoding (list Viterbi), each checked against the MAC
 LIST_Z = 5.0  # pilot z-score from which the list is decoded (a chance peak rarely reaches it; saves time)
@@ -70,8 +71,9 @@ class Detection:
     payload: int
     confidence: float  # pilot correlation z-score; > 6 is far from chance
     scale: float
-    rotation_deg: float
+    rotation_deg: float  # counter-clockwise, as Pillow's rotate(); with mirrored, applied after the mirror
     bit_margin: float  # mean |soft bit| after decoding, a quality figure
+    mirrored: bool = False  # the picture was flipped left to right (or, with 180 degrees, top to bottom)
 
 
 class Unmarkable(ValueError):
@@ -534,10 +536,13 @@ def _fill_band(y: np.ndarray) -> np.ndarray:
     return binary_dilation(flat, iterations=BAND)
 
 
+def _z_map(xc: np.ndarray) -> np.ndarray:
+    return (xc - xc.mean()) / (xc.std() + 1e-9)
+
+
 def _pilot_map(folded: np.ndarray, pilot: np.ndarray) -> np.ndarray:
     """Cyclic correlation of a folded tile with the pilot, as z-scores."""
-    xc = np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * np.conj(np.fft.rfft2(pilot)), s=folded.shape)
-    return (xc - xc.mean()) / (xc.std() + 1e-9)
+    return _z_map(np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * np.conj(np.fft.rfft2(pilot)), s=folded.shape))
 
 
 def _combined_pilot_map(maps: list[np.ndarray]) -> np.ndarray:
@@ -545,20 +550,50 @@ def _combined_pilot_map(maps: list[np.ndarray]) -> np.ndarray:
     return sum(maps) / np.sqrt(len(maps))
 
 
-def _shifts(folded: list[np.ndarray], key: bytes, count: int = SHIFTS) -> list[tuple[float, int, int, list]]:
-    """The ``count`` best cyclic shifts of the folded planes against the pilot, as (z-score, dy, dx,
+def _peaks(maps: list[np.ndarray], count: int = SHIFTS) -> list[tuple[float, int, int, list]]:
+    """The ``count`` best cyclic shifts in the planes' pilot z-maps, as (combined z-score, dy, dx,
     each plane's own z-score there)."""
-    maps = [_pilot_map(f, _matched(key)[0]) for f in folded]
     work = _combined_pilot_map(maps)
     out = []
     for _ in range(count):
         peak = int(np.argmax(work))
-        sy, sx = divmod(peak, TILE_W)
+        sy, sx = divmod(peak, work.shape[1])
         out.append((float(work[sy, sx]), sy, sx, [float(m[sy, sx]) for m in maps]))
-        rows = [(sy + d) % TILE_W for d in range(-3, 4)]
-        cols = [(sx + d) % TILE_W for d in range(-3, 4)]
+        rows = [(sy + d) % work.shape[0] for d in range(-3, 4)]
+        cols = [(sx + d) % work.shape[1] for d in range(-3, 4)]
         work[np.ix_(rows, cols)] = -np.inf
     return out
+
+
+def _orient(folded: np.ndarray, turn: int) -> np.ndarray:
+    """The folded tile as the embedder laid it if the picture was turned by ``turn`` quarter turns
+    (0-3) or, from 4 on, also mirrored: the lattice is square, so the geometric search finds rotations
+    only modulo 90 degrees, and these eight are what is left to try."""
+    oriented = np.rot90(folded, turn % 4)
+    return oriented[:, ::-1] if turn >= 4 else oriented
+
+
+def _oriented_shifts(folded: list[np.ndarray], key: bytes) -> list[tuple[float, int, int, list, int]]:
+    """The SHIFTS best (z-score, dy, dx, each plane's z, orientation) over all eight orientations: the
+    decodings per geometry (and so the false-positive bound) stay the same. The shift applies to the
+    folded tile before it is oriented."""
+    spectra = [np.fft.rfft2(f - f.mean()) for f in folded]
+    found = []
+    for turn, pilot_spectrum in enumerate(_oriented_pilots(key)):
+        maps = [_z_map(np.fft.irfft2(spectrum * pilot_spectrum, s=folded[0].shape)) for spectrum in spectra]
+        found += [(*shift, turn) for shift in _peaks(maps)]
+    return sorted(found, key=lambda c: c[0], reverse=True)[:SHIFTS]
+
+
+@lru_cache(maxsize=8)
+def _oriented_pilots(key: bytes) -> tuple[np.ndarray, ...]:
+    """Conjugate spectra of the pilot laid back by each orientation (what a turned tile correlates with)."""
+    pilot = _matched(key)[0]
+    out = []
+    for turn in range(ORIENTATIONS):
+        back = pilot[:, ::-1] if turn >= 4 else pilot  # undo the mirror, then the quarter turns
+        out.append(np.conj(np.fft.rfft2(np.rot90(back, -(turn % 4)))))
+    return tuple(out)
 
 
 def _pilot_z(halves: list[np.ndarray], scale: float, angle: float, key: bytes) -> float:
@@ -700,10 +735,11 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, list_z: float 
 
     def attempt(planes: list[np.ndarray], scale: float, angle: float) -> Detection | None:
         folded = [_fold(w, scale, angle) for w in planes]
-        for z, sy, sx, plane_z in _shifts(folded, key):
+        for z, sy, sx, plane_z, turn in _oriented_shifts(folded, key):
             if z < z_min:
                 break
-            soft = _combine([_soft(np.roll(f - f.mean(), (-sy, -sx), axis=(0, 1)), key) for f in folded], plane_z)
+            soft = _combine([_soft(_orient(np.roll(f - f.mean(), (-sy, -sx), axis=(0, 1)), turn), key)
+                             for f in folded], plane_z)
             if stats is not None:
                 stats["decodes"] = stats.get("decodes", 0) + 1
             norm = soft / (np.std(soft) + 1e-9)
@@ -714,8 +750,11 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, list_z: float 
                 tag = int("".join(map(str, bits[PAYLOAD_BITS:])), 2)
                 expected = mac(key, payload).to_bytes(MAC_BITS // 8, "big")
                 if hmac.compare_digest(tag.to_bytes(MAC_BITS // 8, "big"), expected):
-                    return Detection(payload, round(z, 2), round(scale, 4), round(float(np.degrees(angle)), 3),
-                                     round(float(np.mean(np.abs(norm))), 3))
+                    # the detector samples the picture turned back: the picture was turned the other way
+                    rotation = (-float(np.degrees(angle)) - 90.0 * (turn % 4)) % 360.0
+                    rotation = rotation - 360.0 if rotation > 180.0 else rotation
+                    return Detection(payload, round(z, 2), round(scale, 4), round(rotation, 3),
+                                     round(float(np.mean(np.abs(norm))), 3), turn >= 4)
         return None
 
     # Fast path: no geometric change (re-encoding, resizing, colour changes keep the geometry).
@@ -726,9 +765,10 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, list_z: float 
             return found
     for planes in layouts:
         halves = [_block_mean(w, 2) for w in planes]
-        refined = sorted((_refine(halves, s, a, key) for _, s, a in _lattice(planes)), reverse=True)
-        for _, scale, angle in refined[: GEOMETRIES - 1]:  # GEOMETRIES - 1 == LATTICE_CANDIDATES
-            found = attempt(planes, scale, angle)
+        # most likely first (pilot z where the autocorrelation points), each refined only when its turn comes
+        ranked = sorted(((_pilot_z(halves, s, a, key), s, a) for _, s, a in _lattice(planes)), reverse=True)
+        for _, scale, angle in ranked[: GEOMETRIES - 1]:  # GEOMETRIES - 1 == LATTICE_CANDIDATES
+            found = attempt(planes, *_refine(halves, scale, angle, key)[1:])
             if found is not None:
                 return found
     return None
