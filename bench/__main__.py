@@ -136,7 +136,10 @@ it rescaled to 256–4096 px on the shortest side (long side at most 4096) in as
 2:1, and four flat screenshot-like images; shortest sides {shorts[0]}–{shorts[-1]} px, median
 {shorts[len(shorts) // 2]}. Each image is marked with a 64-bit payload (PSNR mean {full['psnr_mean']} dB,
 minimum {full['psnr_min']} dB; embedding median {full['embed_ms_median']} ms), then every attack is
-applied to the marked image and decoded as is. A cell counts only the exact, MAC-checked payload.
+applied to the marked image and decoded as is; the two cropping attacks are tried at four random
+offsets per image, each offset one trial. A cell counts only the exact, MAC-checked payload. The
+issue's attacks are all but `rot90` and `mirror` (a quarter turn and a mirror image, shown because
+re-sharing does them).
 
 | Attack | exact recovery | rate | median decode |
 |---|---|---|---|

@@ -199,7 +199,8 @@ class _Tally:
             return
         self.psnrs.append(done[0])
         self.embed_ms.append(done[1])
-        for attack, (ok, accuracy, ms) in done[2].items():
+        for trial, (ok, accuracy, ms) in done[2].items():
+            attack = trial.split("#")[0]  # offsets of one cropping attack count as trials of it
             row = self.table.setdefault(attack, {"exact": 0, "n": 0, "acc": [], "ms": []})
             row["exact"] += ok
             row["n"] += 1
@@ -207,7 +208,7 @@ class _Tally:
             if accuracy is not None:
                 row["acc"].append(accuracy)
             if not ok:
-                self.failures.append(f"{label}: {attack}")
+                self.failures.append(f"{label}: {trial}")
 
     def summary(self) -> dict:
         return _summary(self.table, self.psnrs, self.embed_ms)

@@ -758,12 +758,19 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, list_z: float 
         return None
 
     # Fast path: no geometric change (re-encoding, resizing, colour changes keep the geometry).
-    layouts = [_planes(image, WORK), _planes(image, SMALL_WORK)]
-    for planes in layouts:
-        found = attempt(planes, 1.0, 0.0)
+    layouts: dict[int, list[np.ndarray]] = {}  # each layout's planes, made when first needed
+
+    def planes_at(work: int) -> list[np.ndarray]:
+        if work not in layouts:
+            layouts[work] = _planes(image, work)
+        return layouts[work]
+
+    for work in (WORK, SMALL_WORK):
+        found = attempt(planes_at(work), 1.0, 0.0)
         if found is not None:
             return found
-    for planes in layouts:
+    for work in (WORK, SMALL_WORK):
+        planes = planes_at(work)
         halves = [_block_mean(w, 2) for w in planes]
         # most likely first (pilot z where the autocorrelation points), each refined only when its turn comes
         ranked = sorted(((_pilot_z(halves, s, a, key), s, a) for _, s, a in _lattice(planes)), reverse=True)
