@@ -106,7 +106,8 @@ def test_quarter_turns_and_mirror_images(name, size):
     cases = [(marked.rotate(90, expand=True), 90.0, False), (marked.rotate(180), 180.0, False),
              (marked.rotate(270, expand=True), -90.0, False), (marked.transpose(flip), 0.0, True),
              (marked.transpose(flip).rotate(90, expand=True), 90.0, True),
-             (marked.rotate(93, Image.Resampling.BICUBIC, expand=True), 93.0, False)]
+             (marked.rotate(93, Image.Resampling.BICUBIC, expand=True), 93.0, False),
+             (marked.transpose(flip).rotate(-87, Image.Resampling.BICUBIC, expand=True), -87.0, True)]
     for image, rotation, mirrored in cases:
         found = wm.detect(image, KEY)
         assert found is not None and found.payload == 77, (rotation, mirrored)

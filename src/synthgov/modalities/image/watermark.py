@@ -540,11 +540,6 @@ def _z_map(xc: np.ndarray) -> np.ndarray:
     return (xc - xc.mean()) / (xc.std() + 1e-9)
 
 
-def _pilot_map(folded: np.ndarray, pilot: np.ndarray) -> np.ndarray:
-    """Cyclic correlation of a folded tile with the pilot, as z-scores."""
-    return _z_map(np.fft.irfft2(np.fft.rfft2(folded - folded.mean()) * np.conj(np.fft.rfft2(pilot)), s=folded.shape))
-
-
 def _combined_pilot_map(maps: list[np.ndarray]) -> np.ndarray:
     """The planes' pilot z-maps combined (equal weights, still z-scores under noise)."""
     return sum(maps) / np.sqrt(len(maps))
@@ -573,22 +568,26 @@ def _orient(folded: np.ndarray, turn: int) -> np.ndarray:
     return oriented[:, ::-1] if turn >= 4 else oriented
 
 
+def _oriented_maps(folded: list[np.ndarray], key: bytes, block: int = 1):
+    """(orientation, each plane's pilot z-map) for the eight orientations, from one spectrum per plane;
+    ``block`` > 1 for tiles folded at 1/block resolution."""
+    spectra = [np.fft.rfft2(f - f.mean()) for f in folded]
+    for turn, pilot_spectrum in enumerate(_oriented_pilots(key, block)):
+        yield turn, [_z_map(np.fft.irfft2(spectrum * pilot_spectrum, s=folded[0].shape)) for spectrum in spectra]
+
+
 def _oriented_shifts(folded: list[np.ndarray], key: bytes) -> list[tuple[float, int, int, list, int]]:
     """The SHIFTS best (z-score, dy, dx, each plane's z, orientation) over all eight orientations: the
     decodings per geometry (and so the false-positive bound) stay the same. The shift applies to the
     folded tile before it is oriented."""
-    spectra = [np.fft.rfft2(f - f.mean()) for f in folded]
-    found = []
-    for turn, pilot_spectrum in enumerate(_oriented_pilots(key)):
-        maps = [_z_map(np.fft.irfft2(spectrum * pilot_spectrum, s=folded[0].shape)) for spectrum in spectra]
-        found += [(*shift, turn) for shift in _peaks(maps)]
+    found = [(*shift, turn) for turn, maps in _oriented_maps(folded, key) for shift in _peaks(maps)]
     return sorted(found, key=lambda c: c[0], reverse=True)[:SHIFTS]
 
 
-@lru_cache(maxsize=8)
-def _oriented_pilots(key: bytes) -> tuple[np.ndarray, ...]:
+@lru_cache(maxsize=16)
+def _oriented_pilots(key: bytes, block: int = 1) -> tuple[np.ndarray, ...]:
     """Conjugate spectra of the pilot laid back by each orientation (what a turned tile correlates with)."""
-    pilot = _matched(key)[0]
+    pilot = _block_mean(_matched(key)[0], block) if block > 1 else _matched(key)[0]
     out = []
     for turn in range(ORIENTATIONS):
         back = pilot[:, ::-1] if turn >= 4 else pilot  # undo the mirror, then the quarter turns
@@ -597,9 +596,10 @@ def _oriented_pilots(key: bytes) -> tuple[np.ndarray, ...]:
 
 
 def _pilot_z(halves: list[np.ndarray], scale: float, angle: float, key: bytes) -> float:
-    """Pilot z-score at half resolution: a cheap objective for refining a geometry."""
-    pilot = _block_mean(_matched(key)[0], 2)
-    return float(_combined_pilot_map([_pilot_map(_fold(h, scale, angle, TILE_W // 2), pilot) for h in halves]).max())
+    """Pilot z-score at half resolution, in the best orientation: a cheap objective for refining a
+    geometry (the lattice leaves a quarter turn or a mirror image open)."""
+    folded = [_fold(h, scale, angle, TILE_W // 2) for h in halves]
+    return max(float(_combined_pilot_map(maps).max()) for _, maps in _oriented_maps(folded, key, 2))
 
 
 def _block_mean(w: np.ndarray, k: int) -> np.ndarray:
