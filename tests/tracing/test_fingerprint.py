@@ -1,4 +1,4 @@
-"""PDQ fallback: tracing an image whose metadata is gone, rotated or mirrored copies included."""
+"""PDQ fallback: tracing an image whose metadata is gone, rotated, mirrored and squeezed copies included."""
 
 import io
 
@@ -21,7 +21,8 @@ def test_records_store_a_pdq_hash_and_stripped_copies_trace_by_fingerprint(platf
         outcome = label_content(ctx, data=samples["photo.png"], user="u-9", watermark=False)
     assert len(outcome.record.fingerprint) == 32 and outcome.record.fingerprint_quality >= 50
     for transform in (lambda im: im, lambda im: im.rotate(90, expand=True), ImageOps.mirror,
-                      lambda im: im.resize((im.width // 2, im.height // 2))):
+                      lambda im: im.resize((im.width // 2, im.height // 2)),
+                      lambda im: im.resize((im.width * 4 // 5, im.height))):  # an aspect change
         copy = strip(outcome.data, transform)
         with platform.unit_of_work(operator) as ctx:
             result = inspect_content(ctx, data=copy)

@@ -114,6 +114,14 @@ def test_quarter_turns_and_mirror_images(name, size):
         assert abs(found.rotation_deg - rotation) < 0.8 and found.mirrored == mirrored, found
 
 
+def test_small_crops_of_large_images():
+    """A crop keeping 30 % of each side (9 % of the area) of a large image still holds a tile and more:
+    it appears at 1.7x in the small layout's working resolution, inside the searched scales."""
+    marked = wm.embed(load_photo("chelsea.png").resize((1500, 1000)), KEY, 31)
+    found = wm.detect(marked.crop((700, 420, 1150, 720)), KEY)
+    assert found is not None and found.payload == 31
+
+
 def test_forged_payloads_do_not_verify():
     """Marking with one key and reading with another never yields a payload, even one that was embedded."""
     photo = load_photo("chelsea.png")
