@@ -168,7 +168,8 @@ Bound: {fp['bound_per_attempt']} per attempt; {fp['bound_per_image']} per image.
 ### Speed and memory (one thread)
 
 A 1024×1024 photograph: embed {sp['embed_1024_ms']} ms; detect {sp['detect_1024_ms']} ms, or
-{sp['detect_1024_rotated_ms']} ms when a rotation forces the geometric search. A 7680×4320 photograph:
+{sp['detect_1024_rotated_ms']} ms when a rotation forces the geometric search; answering "no mark" on an
+unmarked copy takes {sp['detect_1024_unmarked_ms']} ms (every layout, candidate and decoding is tried first). A 7680×4320 photograph:
 embed {sp['embed_8k_ms']} ms with a numpy peak of {sp['embed_8k_numpy_peak_mib']} MiB (the image itself is
 {sp['image_8k_rgb_mib']} MiB as RGB: the embedder works in strips); detect {sp['detect_8k_ms']} ms (the detector
 works on a 512-px copy)."""

@@ -50,8 +50,9 @@ MIN_EMBED_SIDE = 256
 MIN_PSNR = 40.05  # the mark never costs more than this (the issue's floor is 40 dB)
 MIN_DETECT_SIDE = 96
 PILOT_SHARE = 0.2  # share of the pattern energy spent on the pilot
-GEOMETRIES = 4  # best-scoring (scale, rotation) candidates decoded per image
-CLIMBS = 3  # refinement rounds per step size
+GEOMETRIES = 4  # (scale, rotation) candidates decoded per layout: canonical + 3 lattice (+ 1 scan, small layout)
+SCAN_STEP = 0.02  # relative scale step of the small layout's last-resort scan
+CLIMBS = (2, 1)  # refinement rounds at the coarse and the fine step size
 LATTICE_CANDIDATES = 3  # tile-lattice candidates from the autocorrelation, refined on the pilot
 SCALE_RANGE = (0.7, 2.0)  # relative scales searched: crops enlarge, rotations with expand shrink
 ANGLE_RANGE = 45.0  # degrees either way (the square lattice repeats every 90 degrees)
@@ -62,7 +63,7 @@ ORIENTATIONS = 8  # quarter turns and mirror images of the folded tile tried at 
 LAYOUTS = 2  # tile layouts tried (WORK and SMALL_WORK)
 LIST_SIZE = 16  # candidate words per decoding (list Viterbi), each checked against the MAC
 LIST_Z = 5.0  # pilot z-score from which the list is decoded (a chance peak rarely reaches it; saves time)
-MAX_DECODES = LAYOUTS * GEOMETRIES * SHIFTS  # decodings per image
+MAX_DECODES = (LAYOUTS * GEOMETRIES + 1) * SHIFTS  # decodings per image (the + 1: the scale scan)
 MAX_MAC_CHECKS = MAX_DECODES * LIST_SIZE  # per image; false-positive bound MAX_MAC_CHECKS * 2^-MAC_BITS
 
 
@@ -568,12 +569,13 @@ def _orient(folded: np.ndarray, turn: int) -> np.ndarray:
     return oriented[:, ::-1] if turn >= 4 else oriented
 
 
-def _oriented_maps(folded: list[np.ndarray], key: bytes, block: int = 1):
-    """(orientation, each plane's pilot z-map) for the eight orientations, from one spectrum per plane;
-    ``block`` > 1 for tiles folded at 1/block resolution."""
+def _oriented_maps(folded: list[np.ndarray], key: bytes, block: int = 1, turns=range(ORIENTATIONS)):
+    """(orientation, each plane's pilot z-map) for the eight orientations (or ``turns``), from one
+    spectrum per plane; ``block`` > 1 for tiles folded at 1/block resolution."""
     spectra = [np.fft.rfft2(f - f.mean()) for f in folded]
-    for turn, pilot_spectrum in enumerate(_oriented_pilots(key, block)):
-        yield turn, [_z_map(np.fft.irfft2(spectrum * pilot_spectrum, s=folded[0].shape)) for spectrum in spectra]
+    pilots = _oriented_pilots(key, block)
+    for turn in turns:
+        yield turn, [_z_map(np.fft.irfft2(spectrum * pilots[turn], s=folded[0].shape)) for spectrum in spectra]
 
 
 def _oriented_shifts(folded: list[np.ndarray], key: bytes) -> list[tuple[float, int, int, list, int]]:
@@ -595,11 +597,13 @@ def _oriented_pilots(key: bytes, block: int = 1) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def _pilot_z(halves: list[np.ndarray], scale: float, angle: float, key: bytes) -> float:
-    """Pilot z-score at half resolution, in the best orientation: a cheap objective for refining a
-    geometry (the lattice leaves a quarter turn or a mirror image open)."""
+def _pilot_z(halves: list[np.ndarray], scale: float, angle: float, key: bytes,
+             turns=range(ORIENTATIONS)) -> tuple[float, int]:
+    """Pilot z-score at half resolution and the orientation that gives it (of ``turns``): a cheap
+    objective for ranking and refining a geometry (the lattice leaves a quarter turn or a mirror image
+    open)."""
     folded = [_fold(h, scale, angle, TILE_W // 2) for h in halves]
-    return max(float(_combined_pilot_map(maps).max()) for _, maps in _oriented_maps(folded, key, 2))
+    return max((float(_combined_pilot_map(maps).max()), turn) for turn, maps in _oriented_maps(folded, key, 2, turns))
 
 
 def _block_mean(w: np.ndarray, k: int) -> np.ndarray:
@@ -681,21 +685,31 @@ def _axis_lattice(z: np.ndarray, reach: int, r_lo: float, r_hi: float) -> tuple[
     return float(z[c, c + periods[k]] + z[c + periods[k], c]), period / TILE_W, 0.0
 
 
+def _scale_scan(halves: list[np.ndarray], key: bytes) -> tuple[float, float, float]:
+    """The best unrotated scale by the pilot itself, in steps of SCAN_STEP over SCALE_RANGE: a square
+    image cropped to 70 % in the small-image layout shows only 1.7 tiles a side, too few for the
+    autocorrelation, while the pilot still stands out at the right scale."""
+    steps = np.arange(np.log(SCALE_RANGE[0]), np.log(SCALE_RANGE[1]), np.log1p(SCAN_STEP))
+    return max((_pilot_z(halves, float(np.exp(step)), 0.0, key)[0], float(np.exp(step)), 0.0) for step in steps)
+
+
 def _refine(halves: list[np.ndarray], scale: float, angle: float, key: bytes) -> tuple[float, float, float]:
     """Pilot hill-climb from an autocorrelation estimate (good to about 0.5 degrees and 2 %): angle,
     then scale, in steps of 0.25 degrees and 0.5 %, then of 0.1 degrees and 0.15 %; at each step
-    size the moves repeat while they improve (at most CLIMBS rounds)."""
-    best = (_pilot_z(halves, scale, angle, key), scale, angle)
-    for step_a, step_s in ((np.radians(0.25), 0.005), (np.radians(0.1), 0.0015)):
-        for _ in range(CLIMBS):
+    size the moves repeat while they improve (at most CLIMBS rounds: the coarse ones reach 2 %). The
+    orientation is settled at the start."""
+    z, turn = _pilot_z(halves, scale, angle, key)
+    best = (z, scale, angle)
+    for (step_a, step_s), climbs in zip(((np.radians(0.25), 0.005), (np.radians(0.1), 0.0015)), CLIMBS, strict=True):
+        for _ in range(climbs):
             start = best
             for da in (-2, -1, 1, 2):
-                z = _pilot_z(halves, start[1], start[2] + step_a * da, key)
+                z = _pilot_z(halves, start[1], start[2] + step_a * da, key, (turn,))[0]
                 if z > best[0]:
                     best = (z, start[1], start[2] + step_a * da)
             _, scale, angle = best
             for ds in (-2, -1, 1, 2):
-                z = _pilot_z(halves, scale * (1 + step_s * ds), angle, key)
+                z = _pilot_z(halves, scale * (1 + step_s * ds), angle, key, (turn,))[0]
                 if z > best[0]:
                     best = (z, scale * (1 + step_s * ds), angle)
             if best == start:
@@ -723,8 +737,8 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, list_z: float 
 
     Both tile layouts are tried (shortest side / 4 at WORK, shortest side / 2 at SMALL_WORK): the
     canonical geometry first, then the lattice candidates. False positives: a random word passes the
-    32-bit MAC with probability 2^-32, and at most MAX_DECODES = 24 decodings of LIST_SIZE = 16
-    candidate words each are checked, so below 384 x 2^-32 = 8.9e-8 per image. A shift whose pilot
+    32-bit MAC with probability 2^-32, and at most MAX_DECODES = 27 decodings of LIST_SIZE = 16
+    candidate words each are checked, so below 432 x 2^-32 = 1.0e-7 per image. A shift whose pilot
     z-score is under ``list_z`` decodes only the best word (chance peaks rarely reach it; this saves
     time on unmarked images); the benchmark sets it, and ``z_min``, out of reach to count the worst case.
     """
@@ -773,8 +787,12 @@ def detect(image: Image.Image, key: bytes, *, z_min: float = 3.0, list_z: float 
         planes = planes_at(work)
         halves = [_block_mean(w, 2) for w in planes]
         # most likely first (pilot z where the autocorrelation points), each refined only when its turn comes
-        ranked = sorted(((_pilot_z(halves, s, a, key), s, a) for _, s, a in _lattice(planes)), reverse=True)
-        for _, scale, angle in ranked[: GEOMETRIES - 1]:  # GEOMETRIES - 1 == LATTICE_CANDIDATES
+        ranked = sorted(((_pilot_z(halves, s, a, key)[0], s, a) for _, s, a in _lattice(planes)), reverse=True)
+        if work == SMALL_WORK and min(width, height) < SMALL_SIDE:
+            # the last resort for what may be a cropped small image, whose few tiles the
+            # autocorrelation may miss: a scan of the unrotated scales
+            ranked = ranked[: GEOMETRIES - 1] + [_scale_scan(halves, key)]
+        for _, scale, angle in ranked[:GEOMETRIES]:
             found = attempt(planes, *_refine(halves, scale, angle, key)[1:])
             if found is not None:
                 return found
