@@ -114,12 +114,18 @@ def test_quarter_turns_and_mirror_images(name, size):
         assert abs(found.rotation_deg - rotation) < 0.8 and found.mirrored == mirrored, found
 
 
-def test_small_crops_of_large_images():
-    """A crop keeping 30 % of each side (9 % of the area) of a large image still holds a tile and more:
-    it appears at 1.7x in the small layout's working resolution, inside the searched scales."""
-    marked = wm.embed(load_photo("chelsea.png").resize((1500, 1000)), KEY, 31)
-    found = wm.detect(marked.crop((700, 420, 1150, 720)), KEY)
-    assert found is not None and found.payload == 31
+@pytest.mark.parametrize(("size", "keep"), [((1500, 1000), 0.28), ((450, 300), 0.55)])
+def test_small_crops(size, keep):
+    """How small a crop keeps the payload (docs/watermark.md): 28 % of each side of a large image
+    (its tiles appear at up to 2x in the small layout's working resolution, inside the searched
+    scales), 55 % of a small one (tiles of half the shortest side), at three offsets each."""
+    marked = wm.embed(load_photo("chelsea.png").resize(size), KEY, 31)
+    w, h = marked.size
+    cw, ch = round(w * keep), round(h * keep)
+    for fx, fy in ((0.1, 0.8), (0.5, 0.5), (0.9, 0.2)):
+        x, y = round((w - cw) * fx), round((h - ch) * fy)
+        found = wm.detect(marked.crop((x, y, x + cw, y + ch)), KEY)
+        assert found is not None and found.payload == 31, (fx, fy)
 
 
 def test_forged_payloads_do_not_verify():
