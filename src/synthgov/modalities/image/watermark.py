@@ -6,11 +6,11 @@ rescaling). Measured robustness, false positives and speed: docs/benchmarks.md; 
 words: docs/watermark.md.
 
 * **Payload**: 64 bits plus a 32-bit keyed MAC (HMAC-SHA256), protected by a rate-1/2, K=7
-  convolutional code (soft Viterbi) -> 204 coded bits.
+  convolutional code -> 204 coded bits, list-decoded (soft Viterbi, LIST_SIZE words; the MAC picks).
 * **Pattern**: a square tile of G x G smooth cells; coded bit j modulates a keyed orthonormal
-  pattern P_j (CDMA), plus a keyed pilot P_0 for the translation. The tile side is a quarter of the
-  image's shortest side (half of it below SMALL_SIDE, so cells keep 4 px), so resizing without
-  restoring the size leaves the mark's *relative* geometry intact.
+  pattern P_j (CDMA), plus a keyed pilot P_0 for translation, orientation and fine geometry. The
+  tile side is a quarter of the image's shortest side (half of it below SMALL_SIDE, so cells keep
+  4 px), so resizing without restoring the size leaves the mark's *relative* geometry intact.
 * **Embedding**: in two planes, luminance (equal R, G, B offsets) and a green-red chroma plane
   (up to half the budget, by image size and measured host interference), with equal strength
   wherever the pixel is not clipped, scaled so that the PSNR is ``target_psnr``; improved spread
@@ -18,11 +18,13 @@ words: docs/watermark.md.
   (bounded memory).
 * **Detection**: normalise the shortest side to 512 and to 256 px (the two tile layouts), high-pass
   each plane and divide by the local texture level, try the canonical geometry first (re-encoding,
-  resizing and colour changes keep it), else read scale and rotation off the tile lattice in the
-  autocorrelation, refine them on the keyed pilot, fold all tiles into one, find the translation by
-  cyclic correlation with the pilot, read soft bits per plane, combine the planes (maximal-ratio),
-  Viterbi-decode, check the MAC. Without the key neither the patterns nor the MAC can be produced,
-  so nobody without it reads or forges the mark.
+  resizing and colour changes keep it), else read scale and rotation (modulo 90 degrees) off the
+  tile lattice in the autocorrelation (plus an unrotated-lattice scan, and in the small layout a
+  pilot scan of unrotated scales), refine them on the keyed pilot, fold all tiles into one, find the
+  translation and which of the eight quarter turns / mirror images by cyclic correlation with the
+  pilot, read soft bits per plane, combine the planes (maximal-ratio), list-decode, check the MAC.
+  Without the key neither the patterns nor the MAC can be produced, so nobody without it reads or
+  forges the mark.
 """
 
 from __future__ import annotations
