@@ -32,7 +32,7 @@ def _platform(url: str | None, work: Path):
 
 def _appends(platform, actor, total: int, batch: int) -> float:
     from synthgov.audit import service
-    from synthgov.events import ApiKeyRevoked
+    from synthgov.identity.events import ApiKeyRevoked
 
     start = time.perf_counter()
     done = 0

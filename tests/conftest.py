@@ -163,6 +163,22 @@ def platform(settings):
 
 
 @pytest.fixture
+def reconfigure(platform):
+    """``reconfigure(**settings)``: another platform on the same database with other settings
+    (bootstrap turns settings into policies once; services never read them afterwards)."""
+    opened = []
+
+    def make(**overrides):
+        plat = open_platform(platform.settings.model_copy(update=overrides))
+        opened.append(plat)
+        return plat
+
+    yield make
+    for plat in opened:
+        plat.close()
+
+
+@pytest.fixture
 def operator() -> Actor:
     return Actor.operator("tester")
 

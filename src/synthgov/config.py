@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     max_input_bytes: int = Field(256 * 1024 * 1024, gt=0, description="Largest accepted input file")
     max_image_pixels: int = Field(100_000_000, gt=0, description="Largest accepted image (decompression guard)")
 
+    modalities: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-modality handler configs, e.g. [modalities.image] max_pixels = …")
+
     host: str = "127.0.0.1"
     port: int = 8000
 

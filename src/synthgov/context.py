@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,9 @@ from synthgov.permissions import Actor
 
 if TYPE_CHECKING:
     from synthgov.bootstrap import Platform
+    from synthgov.modalities.registry import Registry
+
+P = TypeVar("P")
 
 
 def utcnow() -> datetime:
@@ -31,12 +34,12 @@ class Ctx:
     _on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
-    def settings(self):
-        return self.platform.settings
-
-    @property
-    def registry(self):
+    def registry(self) -> Registry:
         return self.platform.registry
+
+    def policy(self, kind: type[P]) -> P:
+        """The typed policy a domain's manifest built from the settings (services never see them)."""
+        return self.platform.policy(kind)
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Register an undo for a side effect outside the database (e.g. a file just moved into place)."""

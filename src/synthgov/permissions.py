@@ -1,4 +1,8 @@
-"""Permissions and actors. Services check permissions themselves (architecture rule 4)."""
+"""Actors and the permission check. Services check permissions themselves (architecture rule 4).
+
+Each domain declares its own permissions as a ``StrEnum`` in its manifest; this module knows none
+of them. An operator (a person at the CLI on the provider's machine) holds every permission.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +12,30 @@ from enum import StrEnum
 from synthgov.errors import Forbidden
 
 
-class Permission(StrEnum):
-    LABEL_CREATE = "label:create"
-    INSPECT = "inspect"
-    RECORD_READ = "record:read"
-    APIKEY_MANAGE = "apikey:manage"
-    AUDIT_READ = "audit:read"
-    AUDIT_MANAGE = "audit:manage"
-
-
 class ActorKind(StrEnum):
     OPERATOR = "operator"  # a person at the CLI on the provider's machine
     API_KEY = "api_key"
     SYSTEM = "system"
 
 
-DEFAULT_API_KEY_PERMISSIONS = frozenset({Permission.LABEL_CREATE, Permission.INSPECT, Permission.RECORD_READ})
-
-
 @dataclass(frozen=True)
 class Actor:
     kind: ActorKind
     id: str
-    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    permissions: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def operator(cls, name: str = "cli") -> Actor:
-        return cls(ActorKind.OPERATOR, name, frozenset(Permission))
+        return cls(ActorKind.OPERATOR, name)
 
     @property
     def ref(self) -> str:
         return f"{self.kind}:{self.id}"
 
+    def can(self, permission: StrEnum | str) -> bool:
+        return self.kind is ActorKind.OPERATOR or str(permission) in self.permissions
 
-def require(actor: Actor, permission: Permission) -> None:
-    if permission not in actor.permissions:
+
+def require(actor: Actor, permission: StrEnum) -> None:
+    if not actor.can(permission):
         raise Forbidden(f"{actor.ref} lacks permission {permission}")

@@ -9,7 +9,7 @@ import sys
 from synthgov.audit import service
 from synthgov.bootstrap import open_platform
 from synthgov.config import load_settings
-from synthgov.events import ApiKeyRevoked
+from synthgov.identity.events import ApiKeyRevoked
 from synthgov.permissions import Actor
 
 

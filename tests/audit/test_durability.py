@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from synthgov.audit import service
 from synthgov.audit.models import AuditEvent
-from synthgov.events import ApiKeyRevoked
+from synthgov.identity.events import ApiKeyRevoked
 
 ROOT = Path(__file__).parents[2]
 

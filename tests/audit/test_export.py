@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from synthgov.audit import service
-from synthgov.events import ApiKeyRevoked
+from synthgov.identity.events import ApiKeyRevoked
 from synthgov.provenance.signing import Sm2Signer
 
 VERIFIER = Path(__file__).parents[2] / "tools" / "verify_audit_export.py"

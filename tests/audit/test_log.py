@@ -11,9 +11,10 @@ from synthgov.audit.merkle import Tree
 from synthgov.audit.models import AuditEvent, AuditNode
 from synthgov.audit.signing import verify_tree_head
 from synthgov.errors import Forbidden, InvalidInput
-from synthgov.events import ApiKeyRevoked
+from synthgov.identity.events import ApiKeyRevoked
 from synthgov.labeling.service import label_content
 from synthgov.permissions import Actor, ActorKind
+from tests.conftest import count_rows
 
 INIT = 1  # `synthgov init` logged provider.configured as entry 0
 
@@ -53,7 +54,7 @@ def test_labeling_appends_in_the_same_transaction(platform, operator, samples):
 def test_inclusion_and_consistency_proofs(platform, operator):
     append(platform, operator, 37, batch=True)
     with platform.unit_of_work(operator) as ctx:
-        old = service.tree_head(ctx)
+        old = service.keep_tree_head(ctx)
     append(platform, operator, 20)
     with platform.unit_of_work(operator) as ctx:
         proof = service.prove_inclusion(ctx, index=11)
@@ -73,7 +74,7 @@ def test_inclusion_and_consistency_proofs(platform, operator):
 def test_verify_finds_edits_gaps_and_bad_heads(platform, operator):
     append(platform, operator, 10)
     with platform.unit_of_work(operator) as ctx:
-        service.tree_head(ctx)
+        service.keep_tree_head(ctx)
     with platform.sessionmaker() as s, s.begin():
         s.execute(update(AuditEvent).where(AuditEvent.idx == 4).values(leaf='{"edited":true}'))
     with platform.unit_of_work(operator) as ctx:
@@ -90,12 +91,12 @@ def test_verify_finds_edits_gaps_and_bad_heads(platform, operator):
         assert service.verify_log(ctx).problems[-1] == "entries 7..7 are missing"
 
 
-def test_ed25519_tree_heads(platform, operator, settings):
+def test_ed25519_tree_heads(reconfigure, operator, settings):
     from synthgov.audit.signing import Ed25519Signer
 
     key = settings.resolved_audit_key_file
     key.write_bytes(Ed25519Signer.generate().to_pem())
-    platform.settings.audit_signature = "ed25519"
+    platform = reconfigure(audit_signature="ed25519")
     append(platform, operator, 3)
     with platform.unit_of_work(operator) as ctx:
         head = service.tree_head(ctx)
@@ -144,6 +145,25 @@ def test_permissions(platform):
     nobody = Actor(ActorKind.API_KEY, "k", frozenset())
     with pytest.raises(Forbidden), platform.unit_of_work(nobody) as ctx:
         service.tree_head(ctx)
+    reader = Actor(ActorKind.API_KEY, "r", frozenset({"audit:read"}))
+    with pytest.raises(Forbidden), platform.unit_of_work(reader) as ctx:
+        service.keep_tree_head(ctx)
+
+
+def test_reading_a_tree_head_writes_nothing(platform, operator):
+    from synthgov.audit.models import AuditTreeHead
+
+    append(platform, operator, 3)
+    reader = Actor(ActorKind.API_KEY, "r", frozenset({"audit:read"}))
+    with platform.unit_of_work(reader) as ctx:
+        head = service.tree_head(ctx)
+    assert head.size == 4 and verify_tree_head(head)
+    assert count_rows(platform, AuditTreeHead) == 0
+    with platform.unit_of_work(operator) as ctx:
+        kept = service.keep_tree_head(ctx)
+    assert count_rows(platform, AuditTreeHead) == 1
+    with platform.unit_of_work(reader) as ctx:
+        assert service.tree_head(ctx) == kept  # the kept head answers from now on
 
 
 def test_nodes_are_stored_for_proofs(platform, operator):

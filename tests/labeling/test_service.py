@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from synthgov.audit.models import AuditEvent
 from synthgov.errors import Conflict, Forbidden, InvalidInput, SynthgovError
 from synthgov.labeling import service
-from synthgov.labeling.models import GenerationRecord
+from synthgov.records.models import GenerationRecord
 from synthgov.permissions import Actor, ActorKind
 from tests.conftest import count_rows
 from tests.modalities.image.test_bad_input import BILLION_LAUGHS, bomb_png, with_xmp
@@ -134,7 +134,7 @@ def test_permission_is_checked_in_the_service(platform, samples):
         service.label_content(ctx, data=samples["photo.png"])
 
 
-def test_size_limit(platform, operator, samples):
-    platform.settings.max_input_bytes = 1000
+def test_size_limit(reconfigure, operator, samples):
+    platform = reconfigure(max_input_bytes=1000)
     with pytest.raises(SynthgovError, match="over the 1000-byte limit"), platform.unit_of_work(operator) as ctx:
         service.label_content(ctx, data=samples["photo.png"])

@@ -14,13 +14,34 @@ def test_registry_loads_builtins_and_entry_points():
     registry = load_registry()
     assert [h.modality for h in registry.handlers] == ["image"]
     image = registry.get("image")
-    assert registry.capabilities(image) == ["metadata-label", "explicit-label", "watermark", "fingerprint"]
+    assert registry.capabilities(image) == ["label", "metadata-label-reader", "watermark", "fingerprint"]
     with pytest.raises(UnsupportedMedia):
         registry.for_data(b"%PDF-1.7")
 
 
 def test_registry_config_from_settings():
     assert load_registry({"image": {"max_pixels": 5}}).get("image").config.max_pixels == 5
+
+
+def test_handler_config_errors_and_unknown_modalities_are_refused():
+    with pytest.raises(ConfigurationError, match="modalities.image.max_pixel"):
+        load_registry({"image": {"max_pixel": 5}})
+    with pytest.raises(ConfigurationError, match="unknown modalities: imgae"):
+        load_registry({"imgae": {}})
+
+
+def test_capability_is_typed_and_says_what_is_missing():
+    from synthgov.modalities.base import Labeler
+
+    registry = load_registry()
+    image = registry.get("image")
+    assert registry.capability(image, Labeler, "cannot be labeled") is image
+
+    class Bare:
+        modality = "bare"
+
+    with pytest.raises(UnsupportedMedia, match="bare content cannot be labeled"):
+        registry.capability(Bare(), Labeler, "cannot be labeled")
 
 
 def test_incomplete_handler_is_refused_at_startup():

@@ -5,7 +5,6 @@ import io
 from PIL import Image, ImageOps
 
 from synthgov.labeling.service import label_content
-from synthgov.modalities.image import ImageHandler
 from synthgov.modalities.image.fingerprint import MATCH_DISTANCE
 from synthgov.tracing.service import Status, inspect_content
 from tests.conftest import encode, load_photo
@@ -28,8 +27,8 @@ def test_records_store_a_pdq_hash_and_stripped_copies_trace_by_fingerprint(platf
             result = inspect_content(ctx, data=copy)
         assert result.status is Status.UNLABELED and result.labels == []
         (match,) = result.fingerprint_matches
-        assert match["match"] == "fingerprint" and match["distance"] <= MATCH_DISTANCE
-        assert match["record"]["id"] == outcome.record.id and match["record"]["user_ref"] == "u-9"
+        assert match.match == "fingerprint" and match.distance <= MATCH_DISTANCE
+        assert match.record.id == outcome.record.id and match.record.user_ref == "u-9"
 
 
 def test_an_unrelated_image_matches_nothing(platform, operator, samples):
@@ -45,9 +44,3 @@ def test_labeled_files_trace_by_label_not_fingerprint(platform, operator, sample
         outcome = label_content(ctx, data=samples["photo.jpg"])
         result = inspect_content(ctx, data=outcome.data)
     assert result.labels[0].record and result.fingerprint_matches == []
-
-
-def test_distance_is_hamming():
-    handler = ImageHandler()
-    a = bytes(32)
-    assert handler.distance(a, bytes([0xFF] + [0] * 31)) == 8

@@ -10,7 +10,8 @@ from synthgov.labeling.service import label_content
 from synthgov.modalities.image import ImageHandler
 from synthgov.provenance.label import AigcLabel, signed_message
 from synthgov.provenance.signing import Sm2Signer
-from synthgov.tracing.service import Status, get_record, inspect_content, inspect_or_error
+from synthgov.records.service import get as get_record
+from synthgov.tracing.service import Status, inspect_content, inspect_or_error
 
 handler = ImageHandler()
 
@@ -30,8 +31,8 @@ def test_traces_a_labeled_file(platform, operator, samples):
     result = inspect(platform, operator, outcome.data)
     assert result.status is Status.LABELED
     (finding,) = result.labels
-    assert finding.signature["verdict"] == "valid"
-    assert finding.record["id"] == outcome.record.id and finding.record["user_ref"] == "u-1"
+    assert finding.signature.verdict == "valid"
+    assert finding.record.id == outcome.record.id and finding.record.user_ref == "u-1"
     assert finding.content_matches_record is True
     assert finding.fields["ProduceID"] == outcome.record.produce_id
 
@@ -43,7 +44,7 @@ def test_reencoded_copy_still_traces_but_content_differs(platform, operator, sam
     im.save(buf, "PNG", pnginfo=None, optimize=True)
     reencoded = handler.write_label(buf.getvalue(), handler.read_labels(outcome.data).labels[0].parsed.to_label())
     finding = inspect(platform, operator, reencoded).labels[0]
-    assert finding.record["id"] == outcome.record.id
+    assert finding.record.id == outcome.record.id
     assert finding.content_matches_record is False
 
 
@@ -52,14 +53,14 @@ def test_tampered_label_is_detected(platform, operator, samples):
     original = handler.read_labels(outcome.data).labels[0].parsed.to_label()
     forged = AigcLabel(**(original.as_dict() | {"Label": "2"}))
     result = inspect(platform, operator, handler.write_label(outcome.data, forged))
-    assert result.labels[0].signature["verdict"] == "tampered"
+    assert result.labels[0].signature.verdict == "tampered"
     assert result.status is Status.NONCONFORMANT
 
 
 def test_unsigned_and_foreign_signed_labels(platform, operator, samples):
     unsigned = AigcLabel.first_write(label="1", producer="001191440300708461136T1XGW3", produce_id="elsewhere")
     result = inspect(platform, operator, handler.write_label(samples["photo.png"], unsigned))
-    assert result.labels[0].signature["verdict"] == "unsigned"
+    assert result.labels[0].signature.verdict == "unsigned"
     assert result.labels[0].record is None
     assert result.status is Status.LABELED
 
@@ -68,18 +69,16 @@ def test_unsigned_and_foreign_signed_labels(platform, operator, samples):
     foreign = AigcLabel.first_write(label="1", producer="001191440300708461136T1XGW3", produce_id="elsewhere",
                                     reserved1=reserved)
     finding = inspect(platform, operator, handler.write_label(samples["photo.png"], foreign)).labels[0]
-    assert finding.signature["verdict"] == "integrity-only"
-    assert finding.signature["key_id"] == other.key_id
+    assert finding.signature.verdict == "integrity-only"
+    assert finding.signature.key_id == other.key_id
 
 
-def test_pinned_foreign_key_is_valid(platform, operator, samples):
+def test_pinned_foreign_key_is_valid(reconfigure, operator, samples):
     other = Sm2Signer.generate()
-    platform.settings.pinned_keys = [other.spki.hex()]
-    platform.__dict__.pop("pinned_key_ids", None)
+    platform = reconfigure(pinned_keys=[other.spki.hex()])
     reserved = other.security_data(signed_message("1", "001191440300708461136T1XGW3", "p"))
     lab = AigcLabel.first_write(label="1", producer="001191440300708461136T1XGW3", produce_id="p", reserved1=reserved)
-    assert inspect(platform, operator, handler.write_label(samples["photo.gif"], lab)).labels[0].signature[
-        "verdict"] == "valid"
+    assert inspect(platform, operator, handler.write_label(samples["photo.gif"], lab)).labels[0].signature.verdict == "valid"
 
 
 def test_unlabeled_and_broken_files(platform, operator, samples):

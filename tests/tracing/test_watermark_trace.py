@@ -24,8 +24,8 @@ def test_stripped_copy_traces_by_watermark(platform, operator, samples):
         result = inspect_content(ctx, data=copy)
     assert result.labels == []
     mark = result.watermark
-    assert mark["present"] and mark["payload"] == outcome.record.watermark_payload
-    assert mark["record"]["id"] == outcome.record.id and mark["record"]["user_ref"] == "u-w"
+    assert mark.present and mark.payload == outcome.record.watermark_payload
+    assert mark.record.id == outcome.record.id and mark.record.user_ref == "u-w"
     assert result.fingerprint_matches == []  # the watermark already traced it
 
 
@@ -34,16 +34,17 @@ def test_metadata_traced_files_skip_the_watermark_unless_deep(platform, operator
         outcome = label_content(ctx, data=samples["rocket.jpg"])
         assert inspect_content(ctx, data=outcome.data).watermark is None
         deep = inspect_content(ctx, data=outcome.data, deep=True)
-    assert deep.watermark["present"] and deep.watermark["record"]["id"] == outcome.record.id
+    assert deep.watermark.present and deep.watermark.record.id == outcome.record.id
 
 
 def test_unmarked_and_too_small(platform, operator, samples):
     with platform.unit_of_work(operator) as ctx:
-        assert inspect_content(ctx, data=samples["photo.png"]).watermark == {"present": False, "checked": True}
+        mark = inspect_content(ctx, data=samples["photo.png"]).watermark
+        assert mark.present is False and mark.checked is True and mark.record is None
         small = io.BytesIO()
         Image.new("RGB", (80, 80), "gray").save(small, "PNG")
         result = inspect_content(ctx, data=small.getvalue())
-    assert result.watermark["checked"] is False and "too small" in result.watermark["detail"]
+    assert result.watermark.checked is False and "too small" in result.watermark.detail
 
 
 @pytest.mark.parametrize(("size", "colour", "reason"), [

@@ -1,4 +1,4 @@
-"""The FastAPI application. Views only translate; services do the work."""
+"""The FastAPI application: each domain's manifest names its router. Views only translate."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import synthgov
 from synthgov.api import problems
 from synthgov.api.deps import PlatformDep
 from synthgov.bootstrap import Platform
+from synthgov.domains import resolve
 
 DESCRIPTION = """Label generated content to GB 45438-2025 and trace it back to its generation record.
 
@@ -19,33 +20,29 @@ Errors are `application/problem+json` (RFC 9457)."""
 
 
 def create_app(platform: Platform) -> FastAPI:
-    from synthgov.audit.views import router as audit_router
-    from synthgov.labeling.views import router as labeling_router
-    from synthgov.tracing.views import router as tracing_router
-
     app = FastAPI(title="synthgov", version=synthgov.__version__, description=DESCRIPTION)
     app.state.platform = platform
     problems.install(app)
-    app.include_router(labeling_router)
-    app.include_router(tracing_router)
-    app.include_router(audit_router)
+    for manifest in platform.domains:
+        if manifest.router:
+            app.include_router(resolve(manifest.router))
 
     @app.get("/healthz", operation_id="health", tags=["meta"])
     def health(platform: PlatformDep) -> dict:
-        return {"status": "ok", "version": synthgov.__version__, "demo": platform.settings.demo}
+        return {"status": "ok", "version": synthgov.__version__, "demo": platform.profile.demo}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(platform: PlatformDep) -> str:
         banner = (
             '<p style="background:#b00;color:#fff;padding:.5em">DEMO provider profile: '
             "labels carry a demo ContentProducer code. Do not publish this output.</p>"
-            if platform.settings.demo
+            if platform.profile.demo
             else ""
         )
         return (
             "<!doctype html><meta charset=utf-8><title>synthgov</title>"
             f"<h1>synthgov {synthgov.__version__}</h1>{banner}"
-            f"<p>Provider: <code>{html.escape(platform.settings.provider_code or 'not configured')}</code></p>"
+            f"<p>Provider: <code>{html.escape(platform.profile.code or 'not configured')}</code></p>"
             '<p><a href="/docs">API documentation (OpenAPI)</a></p>'
         )
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from synthgov.audit import service
 from synthgov.cli.common import err_console, exit_with, operator, out_console, platform, print_json
 from synthgov.errors import InvalidInput
 
@@ -33,8 +30,12 @@ def _when(value: str | None) -> datetime | None:
 @app.command("verify")
 def verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Re-hash every entry, rebuild the tree and check every kept signed tree head. Exit 1 on failure."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         total = service._state(ctx)[0]
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         progress = Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             console=err_console, transient=True, disable=total < 10_000)
         with progress:
@@ -54,10 +55,17 @@ def verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command("tree-head")
-def tree_head(size: Annotated[int | None, typer.Option(help="A kept head of this size")] = None) -> None:
+def tree_head(
+    size: Annotated[int | None, typer.Option(help="A kept head of this size")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the head of the log now (later heads prove consistency with it)")]
+    = False,
+) -> None:
     """The signed tree head (JSON)."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
-        print_json(service.tree_head(ctx, size=size).to_dict())
+        head = service.keep_tree_head(ctx) if keep and size is None else service.tree_head(ctx, size=size)
+        print_json(head.to_dict())
 
 
 @app.command("prove")
@@ -66,6 +74,8 @@ def prove(
     tree_size: Annotated[int | None, typer.Option(help="Prove against a kept head of this size")] = None,
 ) -> None:
     """An inclusion proof for one entry, with the signed tree head it leads to (JSON)."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         print_json(service.prove_inclusion(ctx, index=entry, size=tree_size))
 
@@ -76,6 +86,8 @@ def consistency(
     second: Annotated[int | None, typer.Option(help="Later tree size (default: now)")] = None,
 ) -> None:
     """A consistency proof: the log of size FIRST is a prefix of the log of size SECOND (JSON)."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         print_json(service.prove_consistency(ctx, first=first, second=second))
 
@@ -88,23 +100,16 @@ def export(
 ) -> None:
     """Export entries with the hashes and signed tree head a regulator needs to check them offline
     (tools/verify_audit_export.py, with only the public key)."""
+    from synthgov.audit import service
+    from synthgov.files import staged
+
     first, last = _when(start), _when(end)
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise InvalidInput(f"output folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
     lines = 0
-    try:
-        with platform() as plat, plat.unit_of_work(operator()) as ctx, os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for line in service.export_lines(ctx, start=first, end=last):
-                fh.write(line + "\n")
-                lines += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with staged(output, text=True) as (fh, tmp), platform() as plat, plat.unit_of_work(operator()) as ctx:
+        for line in service.export_lines(ctx, start=first, end=last):
+            fh.write(line + "\n")
+            lines += 1
+    os.replace(tmp, output)
     out_console.print(f"exported {max(lines - 3, 0)} entries to {output}")
 
 
@@ -114,6 +119,8 @@ def purge(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Empty the personal data of entries past retention (leaf hashes stay; legal holds respected)."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         result = service.purge_expired(ctx, dry_run=dry_run)
     if as_json:
@@ -130,6 +137,8 @@ def hold_add(
     kind: Annotated[str | None, typer.Option(help="Event kind, e.g. content.labeled")] = None,
 ) -> None:
     """Place a legal hold."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         hold = service.place_hold(ctx, subject=subject, kind=kind, reason=reason)
     out_console.print(f"hold {hold.id} placed")
@@ -138,6 +147,8 @@ def hold_add(
 @hold_app.command("list")
 def hold_list() -> None:
     """List holds (JSON)."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         print_json([{"id": h.id, "subject": h.subject, "kind": h.kind, "reason": h.reason,
                      "created_at": h.created_at.isoformat(),
@@ -148,6 +159,8 @@ def hold_list() -> None:
 @hold_app.command("release")
 def hold_release(hold_id: Annotated[str, typer.Argument(help="Hold id")]) -> None:
     """Release a legal hold."""
+    from synthgov.audit import service
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         service.release_hold(ctx, hold_id=hold_id)
     out_console.print(f"hold {hold_id} released")

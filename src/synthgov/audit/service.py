@@ -18,13 +18,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from synthgov.audit.events import AuditPurged, HoldPlaced, HoldReleased
 from synthgov.audit.merkle import CompactRange, ProofError, Tree, frontier, is_perfect
 from synthgov.audit.models import AuditEvent, AuditHold, AuditLogState, AuditNode, AuditTreeHead
-from synthgov.audit.signing import SignedTreeHead, load_signer, sign_tree_head, verify_tree_head
+from synthgov.audit.permissions import AuditPermission
+from synthgov.audit.policy import AuditPolicy
+from synthgov.audit.signing import SignedTreeHead, sign_tree_head, verify_tree_head
 from synthgov.context import Ctx
 from synthgov.errors import InvalidInput, NotFound
-from synthgov.events import AuditPurged, Event, HoldPlaced, HoldReleased
-from synthgov.permissions import Permission, require
+from synthgov.events import Event
+from synthgov.permissions import require
 
 LEVEL_SHIFT = 48
 EXPORT_FORMAT = "synthgov-audit-export"
@@ -63,7 +66,8 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
     row = conn.execute(
         update(state)
         .where(state.c.id == 1)
-        .values(size=state.c.size + len(events), hash_alg=func.coalesce(state.c.hash_alg, ctx.settings.audit_hash))
+        .values(size=state.c.size + len(events),
+                hash_alg=func.coalesce(state.c.hash_alg, ctx.policy(AuditPolicy).hash_alg))
         .returning(state.c.size, state.c.hash_alg)
     ).one()
     start, tree = row.size - len(events), _tree(row.hash_alg)
@@ -113,7 +117,7 @@ def _tree(alg: str) -> Tree:
 def _state(ctx: Ctx) -> tuple[int, Tree]:
     state = AuditLogState.__table__
     row = ctx.session.connection().execute(select(state.c.size, state.c.hash_alg).where(state.c.id == 1)).one()
-    return row.size, _tree(row.hash_alg or ctx.settings.audit_hash)
+    return row.size, _tree(row.hash_alg or ctx.policy(AuditPolicy).hash_alg)
 
 
 class NodeStore:
@@ -153,8 +157,27 @@ def root_at(ctx: Ctx, size: int, tree: Tree) -> bytes:
 
 
 def tree_head(ctx: Ctx, *, size: int | None = None) -> SignedTreeHead:
-    """The signed head of the log now (signed and kept if the log grew), or a kept head of ``size``."""
+    """The signed head of the log now, or a kept head of ``size``. A read: a head of the current
+    size that was not kept is signed for this answer and not stored (:func:`keep_tree_head` keeps one)."""
     return _head(ctx, size)[0]
+
+
+def keep_tree_head(ctx: Ctx) -> SignedTreeHead:
+    """Sign the head of the log now and keep it, so later heads can be proven consistent with it."""
+    require(ctx.actor, AuditPermission.AUDIT_MANAGE)
+    sth, _ = _head(ctx, None)
+    if _kept(ctx, sth.size) is not None:
+        return sth
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(AuditTreeHead(size=sth.size, root=bytes.fromhex(sth.root), hash_alg=sth.hash_alg,
+                                          timestamp_ms=sth.timestamp_ms, sig_alg=sth.sig_alg, key_id=sth.key_id,
+                                          public_key=sth.public_key, signature=sth.signature))
+    except IntegrityError:  # another process kept a head for this size first
+        kept = _kept(ctx, sth.size)
+        assert kept is not None
+        return kept
+    return sth
 
 
 def _kept(ctx: Ctx, size: int) -> SignedTreeHead | None:
@@ -164,7 +187,7 @@ def _kept(ctx: Ctx, size: int) -> SignedTreeHead | None:
 
 
 def _head(ctx: Ctx, size: int | None) -> tuple[SignedTreeHead, Tree]:
-    require(ctx.actor, Permission.AUDIT_READ)
+    require(ctx.actor, AuditPermission.AUDIT_READ)
     current, tree = _state(ctx)
     if size is not None and size != current:
         kept = _kept(ctx, size)
@@ -174,17 +197,9 @@ def _head(ctx: Ctx, size: int | None) -> tuple[SignedTreeHead, Tree]:
     kept = _kept(ctx, current)
     if kept is not None:
         return kept, tree
-    signer, sig_alg = load_signer(ctx.settings)
+    signer, sig_alg = ctx.platform.keys.audit_signer()
     stamp = int(ctx.clock().timestamp() * 1000)
-    sth = sign_tree_head(signer, sig_alg, tree.alg, current, root_at(ctx, current, tree), stamp)
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(AuditTreeHead(size=sth.size, root=bytes.fromhex(sth.root), hash_alg=sth.hash_alg,
-                                          timestamp_ms=sth.timestamp_ms, sig_alg=sth.sig_alg, key_id=sth.key_id,
-                                          public_key=sth.public_key, signature=sth.signature))
-    except IntegrityError:  # another process kept a head for this size first
-        return _kept(ctx, current), tree
-    return sth, tree
+    return sign_tree_head(signer, sig_alg, tree.alg, current, root_at(ctx, current, tree), stamp), tree
 
 
 def _sth(row) -> SignedTreeHead:
@@ -231,7 +246,7 @@ class LogVerification:
 
 def verify_log(ctx: Ctx, *, progress: Callable[[int], None] | None = None, chunk: int = 50_000) -> LogVerification:
     """Re-hash every entry, rebuild the tree, and check every kept signed tree head against it."""
-    require(ctx.actor, Permission.AUDIT_READ)
+    require(ctx.actor, AuditPermission.AUDIT_READ)
     size, tree = _state(ctx)
     heads = {h.size: h for h in ctx.session.scalars(select(AuditTreeHead))}
     result = LogVerification()
@@ -286,7 +301,7 @@ def _check_head(result: LogVerification, head: AuditTreeHead, root: bytes) -> No
 def export_lines(ctx: Ctx, *, start: datetime | None, end: datetime | None) -> Iterator[str]:
     """JSON lines: a header, the entries whose time is in [start, end) as one contiguous run, the
     hashes of the rest of the tree, and the signed tree head that covers them all."""
-    require(ctx.actor, Permission.AUDIT_READ)
+    require(ctx.actor, AuditPermission.AUDIT_READ)
     sth = tree_head(ctx)
     _, tree = _state(ctx)
     conds = []
@@ -331,13 +346,10 @@ def outside_ranges(lo: int, hi: int, first: int, last: int) -> list[tuple[int, i
 
 
 # -- retention ------------------------------------------------------------------------------------
-def retention_days(settings, kind: str) -> int:
-    return max(settings.audit_retention_by_kind.get(kind, settings.audit_retention_days), 183)
-
-
 def purge_expired(ctx: Ctx, *, dry_run: bool = False) -> dict:
     """Empty the personal data of expired entries (keeping leaf hashes), except under legal hold."""
-    require(ctx.actor, Permission.AUDIT_MANAGE)
+    require(ctx.actor, AuditPermission.AUDIT_MANAGE)
+    policy = ctx.policy(AuditPolicy)
     now = ctx.clock()
     holds = list(ctx.session.scalars(select(AuditHold).where(AuditHold.released_at.is_(None))))
     held_subjects = {h.subject for h in holds if h.subject}
@@ -347,7 +359,7 @@ def purge_expired(ctx: Ctx, *, dry_run: bool = False) -> dict:
     by_kind: dict[str, int] = {}
     held = 0
     for kind in kinds:
-        cutoff = now - timedelta(days=retention_days(ctx.settings, kind))
+        cutoff = now - timedelta(days=policy.retention(kind))
         base = and_(AuditEvent.kind == kind, AuditEvent.at < cutoff, AuditEvent.purged_at.is_(None))
         expired = ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(base)) or 0
         if not expired:
@@ -372,7 +384,7 @@ def purge_expired(ctx: Ctx, *, dry_run: bool = False) -> dict:
 
 
 def place_hold(ctx: Ctx, *, subject: str | None, kind: str | None, reason: str) -> AuditHold:
-    require(ctx.actor, Permission.AUDIT_MANAGE)
+    require(ctx.actor, AuditPermission.AUDIT_MANAGE)
     if not (subject or kind) or not reason:
         raise InvalidInput("a hold needs a subject or an event kind, and a reason")
     hold = AuditHold(id=secrets.token_hex(6), subject=subject, kind=kind, reason=reason, created_at=ctx.clock(),
@@ -383,7 +395,7 @@ def place_hold(ctx: Ctx, *, subject: str | None, kind: str | None, reason: str) 
 
 
 def release_hold(ctx: Ctx, *, hold_id: str) -> AuditHold:
-    require(ctx.actor, Permission.AUDIT_MANAGE)
+    require(ctx.actor, AuditPermission.AUDIT_MANAGE)
     hold = ctx.session.get(AuditHold, hold_id)
     if hold is None:
         raise NotFound(f"no hold {hold_id!r}")
@@ -394,10 +406,10 @@ def release_hold(ctx: Ctx, *, hold_id: str) -> AuditHold:
 
 
 def list_holds(ctx: Ctx) -> list[AuditHold]:
-    require(ctx.actor, Permission.AUDIT_READ)
+    require(ctx.actor, AuditPermission.AUDIT_READ)
     return list(ctx.session.scalars(select(AuditHold).order_by(AuditHold.created_at)))
 
 
 def entries(ctx: Ctx, *, indexes: Iterable[int]) -> list[AuditEvent]:
-    require(ctx.actor, Permission.AUDIT_READ)
+    require(ctx.actor, AuditPermission.AUDIT_READ)
     return list(ctx.session.scalars(select(AuditEvent).where(AuditEvent.idx.in_(list(indexes)))))

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from synthgov.errors import ConfigurationError
-from synthgov.provenance.signing import PemKeyPair, Sm2Signer, verify_sm2
+from synthgov.provenance.signing import PemKeyPair, verify_sm2
 
 HEADER = "synthgov/tree-head/v1"
 
@@ -100,16 +100,3 @@ def verify_tree_head(sth: SignedTreeHead, public_key_hex: str | None = None) -> 
             return False
         return True
     return False
-
-
-def load_signer(settings) -> tuple[object, str]:
-    """The tree-head signer the settings choose, and its algorithm name."""
-    if settings.audit_signature == "sm2":
-        path = settings.resolved_key_file
-        if not path.is_file():
-            raise ConfigurationError(f"signing key {path} is missing; run `synthgov init` first")
-        return Sm2Signer.load(path), "sm2"
-    path = settings.resolved_audit_key_file
-    if not path.is_file():
-        raise ConfigurationError(f"Ed25519 audit key {path} is missing; run `synthgov init` first")
-    return Ed25519Signer.load(path), "ed25519"

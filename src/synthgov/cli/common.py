@@ -1,23 +1,28 @@
-"""What every CLI command shares: the platform from global options, output helpers."""
+"""What every CLI command shares: the platform from global options, output helpers.
+
+Light on import (``synthgov --help`` must stay quick): the consoles, settings and the platform are
+built when a command first asks for them.
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
-from synthgov.bootstrap import Platform, open_platform
-from synthgov.config import Settings, load_settings
-from synthgov.permissions import Actor
+if TYPE_CHECKING:
+    from rich.console import Console
 
-err_console = Console(stderr=True, soft_wrap=True)
-out_console = Console(soft_wrap=True)
+    from synthgov.bootstrap import Platform
+    from synthgov.config import Settings
+    from synthgov.permissions import Actor
 
 
 class State:
@@ -25,13 +30,32 @@ class State:
     database_url: str | None = None
 
 
+@cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True)
+
+
+def __getattr__(name: str) -> Any:  # out_console / err_console, made on first use
+    if name == "out_console":
+        return _console(False)
+    if name == "err_console":
+        return _console(True)
+    raise AttributeError(name)
+
+
 def settings() -> Settings:
+    from synthgov.config import load_settings
+
     return load_settings(data_dir=State.data_dir, database_url=State.database_url)
 
 
 @contextmanager
-def platform() -> Any:
-    plat: Platform = open_platform(settings())
+def platform() -> Iterator[Platform]:
+    from synthgov.bootstrap import open_platform
+
+    plat = open_platform(settings())
     try:
         yield plat
     finally:
@@ -39,6 +63,8 @@ def platform() -> Any:
 
 
 def operator() -> Actor:
+    from synthgov.permissions import Actor
+
     try:
         name = getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no passwd entry in some containers

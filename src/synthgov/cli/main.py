@@ -1,25 +1,66 @@
-"""The ``synthgov`` command. Each domain contributes its commands; errors become one line."""
+"""The ``synthgov`` command. Each domain's manifest contributes its commands; errors become one line.
+
+Domain commands load lazily: ``synthgov --help`` lists them from the manifests' short help without
+importing any domain's code, and a command imports what it needs only when it runs.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-import synthgov
-from synthgov.cli.common import State, err_console, out_console, platform, print_json, settings
+from synthgov.cli.common import State, print_json
+from synthgov.domains import CliMount, resolve
 from synthgov.errors import SynthgovError
+
+
+class LazyGroup(TyperGroup):
+    """A group whose domain commands are imported when they are run (or their own help is asked)."""
+
+    mounts: dict[str, CliMount] = {}  # noqa: RUF012 - filled once by main()
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.mounts if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in self.mounts:
+            return super().get_command(ctx, cmd_name)
+        mount = self.mounts[cmd_name]  # listing: the manifest's short help stands in
+        return TyperCommand(cmd_name, help=mount.help, short_help=mount.help)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in self.mounts and args[0] not in self.commands:
+            self.add_command(_load(self.mounts[args[0]]), args[0])
+        return super().resolve_command(ctx, args)
+
+
+def _load(mount: CliMount) -> Any:
+    target = resolve(mount.target)
+    if mount.group:
+        target.rich_markup_mode = None  # plain help: rich's help renderer alone costs ~90 ms to import
+        command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+        holder.command(mount.name)(target)
+        command = typer.main.get_command(holder)
+    command.name = mount.name
+    return command
+
 
 app = typer.Typer(
     name="synthgov",
+    cls=LazyGroup,
     help="Label generated content to GB 45438, trace it back, and keep the records regulators ask for.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 @app.callback()
@@ -38,12 +79,15 @@ def _global(
 @app.command()
 def version() -> None:
     """Print the version."""
+    import synthgov
+
     print(synthgov.__version__)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision (Alembic)."""
+    from synthgov.cli.common import out_console, platform
     from synthgov.storage import migrate
 
     with platform() as plat:
@@ -54,6 +98,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision."""
+    from synthgov.cli.common import platform
     from synthgov.storage import migrate
 
     with platform() as plat:
@@ -70,6 +115,7 @@ def serve(
 
     from synthgov.api import create_app
     from synthgov.bootstrap import open_platform
+    from synthgov.cli.common import err_console, settings
     from synthgov.storage import migrate
 
     cfg = settings()
@@ -85,6 +131,7 @@ def serve(
 @app.command()
 def features(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Which optional backends and external tools are available, and why not."""
+    from synthgov.cli.common import out_console
     from synthgov.features import report
 
     rows = report()
@@ -96,29 +143,27 @@ def features(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out_console.print(f"{row['name']:<28} {mark}  {row['detail']}")
 
 
-def _mount() -> None:
-    from synthgov.audit.cli import app as audit_app
-    from synthgov.identity.cli import app as apikey_app
-    from synthgov.labeling.cli import app as label_app
-    from synthgov.provider.cli import init
-    from synthgov.tracing.cli import inspect, records_app
+def _mount(command: LazyGroup) -> None:
+    from synthgov.domains import load_domains
 
-    app.command("init")(init)
-    app.command("inspect")(inspect)
-    app.add_typer(label_app, name="label")
-    app.add_typer(records_app, name="records")
-    app.add_typer(apikey_app, name="apikey")
-    app.add_typer(db_app, name="db")
-    app.add_typer(audit_app, name="audit")
+    command.mounts = {mount.name: mount for _, mount in load_domains().cli_mounts()}
+
+
+def _error(message: str) -> None:
+    from synthgov.cli.common import err_console
+
+    err_console.print(f"[red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    sys.exit(2)
 
 
 def main(argv: list[str] | None = None) -> None:
-    _mount()
     try:
-        app(args=argv, prog_name="synthgov", standalone_mode=True)
+        command = typer.main.get_command(app)
+        assert isinstance(command, LazyGroup)
+        _mount(command)
+        command.main(args=argv, prog_name="synthgov", standalone_mode=True)
     except SynthgovError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(2)
+        _error(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # database down, disk full: still one line, never a traceback
@@ -126,8 +171,7 @@ def main(argv: list[str] | None = None) -> None:
 
         if isinstance(exc, SQLAlchemyError | OSError):
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            err_console.print(f"[red]error:[/] {type(exc).__name__}: {msg}", highlight=False, soft_wrap=True)
-            sys.exit(2)
+            _error(f"{type(exc).__name__}: {msg}")
         raise
 
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
-
-from synthgov.cli.common import operator, out_console, platform, print_json
-from synthgov.identity.service import create_api_key, list_api_keys, revoke_api_key
 
 app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
 
@@ -20,6 +16,9 @@ def create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a key. The secret is printed once and never stored."""
+    from synthgov.cli.common import operator, out_console, platform, print_json
+    from synthgov.identity.service import create_api_key
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         new = create_api_key(ctx, name=name, permissions=permission)
     if as_json:
@@ -33,6 +32,11 @@ def create(
 @app.command("list")
 def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List keys (never their secrets)."""
+    from rich.table import Table
+
+    from synthgov.cli.common import operator, out_console, platform, print_json
+    from synthgov.identity.service import list_api_keys
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         rows = [
             {"id": k.id, "name": k.name, "permissions": k.permissions, "created_at": k.created_at.isoformat(),
@@ -51,6 +55,9 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="Key id from `apikey list`")]) -> None:
     """Revoke a key at once."""
+    from synthgov.cli.common import operator, out_console, platform
+    from synthgov.identity.service import revoke_api_key
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         revoke_api_key(ctx, key_id=key_id)
     out_console.print(f"revoked {key_id}")

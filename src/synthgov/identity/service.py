@@ -12,9 +12,10 @@ from sqlalchemy import select
 from synthgov.audit import service as audit
 from synthgov.context import Ctx
 from synthgov.errors import InvalidInput, NotFound, Unauthenticated
-from synthgov.events import ApiKeyCreated, ApiKeyRevoked
+from synthgov.identity.events import ApiKeyCreated, ApiKeyRevoked
 from synthgov.identity.models import ApiKey
-from synthgov.permissions import DEFAULT_API_KEY_PERMISSIONS, Actor, ActorKind, Permission, require
+from synthgov.identity.permissions import IdentityPermission
+from synthgov.permissions import Actor, ActorKind, require
 
 PREFIX = "sg"
 
@@ -30,13 +31,15 @@ def _digest(token: str) -> str:
 
 
 def create_api_key(ctx: Ctx, *, name: str, permissions: list[str] | None = None) -> NewKey:
-    require(ctx.actor, Permission.APIKEY_MANAGE)
+    require(ctx.actor, IdentityPermission.APIKEY_MANAGE)
     if not name or len(name) > 128:
         raise InvalidInput("key name must be 1 to 128 characters")
+    domains = ctx.platform.domains
     try:
-        perms = sorted(Permission(p) for p in permissions) if permissions else sorted(DEFAULT_API_KEY_PERMISSIONS)
-    except ValueError as exc:
-        raise InvalidInput(f"unknown permission: {exc}; known: {', '.join(p.value for p in Permission)}") from exc
+        perms = sorted(domains.permission(p) for p in permissions) if permissions else sorted(domains.default_grants)
+    except KeyError as exc:
+        known = ", ".join(p.value for p in domains.permissions)
+        raise InvalidInput(f"unknown permission {exc.args[0]!r}; known: {known}") from exc
     key_id = secrets.token_hex(6)
     token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
@@ -54,12 +57,12 @@ def create_api_key(ctx: Ctx, *, name: str, permissions: list[str] | None = None)
 
 
 def list_api_keys(ctx: Ctx) -> list[ApiKey]:
-    require(ctx.actor, Permission.APIKEY_MANAGE)
+    require(ctx.actor, IdentityPermission.APIKEY_MANAGE)
     return list(ctx.session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
 def revoke_api_key(ctx: Ctx, *, key_id: str) -> ApiKey:
-    require(ctx.actor, Permission.APIKEY_MANAGE)
+    require(ctx.actor, IdentityPermission.APIKEY_MANAGE)
     row = ctx.session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"no API key {key_id!r}")
@@ -77,4 +80,4 @@ def authenticate(ctx: Ctx, *, token: str) -> Actor:
     row = ctx.session.get(ApiKey, parts[1])
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _digest(token)):
         raise Unauthenticated("invalid or revoked API key")
-    return Actor(ActorKind.API_KEY, row.id, frozenset(Permission(p) for p in row.permissions))
+    return Actor(ActorKind.API_KEY, row.id, frozenset(str(p) for p in row.permissions))

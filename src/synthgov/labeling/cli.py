@@ -7,10 +7,6 @@ from typing import Annotated
 
 import typer
 
-from synthgov.cli.common import operator, out_console, platform, print_json
-from synthgov.labeling.schemas import RecordOut
-from synthgov.labeling.service import label_file
-
 app = typer.Typer(help="Apply GB 45438 labels to generated content.", no_args_is_help=True)
 
 
@@ -29,6 +25,10 @@ def label_image(
     """Label an image: keyed invisible watermark (unless --no-watermark), visible 「AI生成」 label
     (unless --no-visible), XMP TC260:AIGC metadata label signed with the provider's SM2 key, and a
     generation record. With --no-visible --no-watermark the pixels are untouched."""
+    from synthgov.cli.common import operator, out_console, platform, print_json
+    from synthgov.labeling.service import label_file
+    from synthgov.records.schemas import RecordOut
+
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         outcome = label_file(ctx, source=source, destination=output, user=user, visible=visible,
                              watermark=watermark, overwrite=overwrite)

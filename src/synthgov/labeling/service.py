@@ -1,30 +1,33 @@
-"""Label generated content and record how it was made, in one transaction (architecture rule 5)."""
+"""Label generated content and record how it was made, in one transaction (architecture rule 5).
+
+The service decides the plan (which labels, their specs, the watermark payload), the modality
+handler applies it in one pass, and the record, its watermark payload and the audit entry land in
+the caller's transaction.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import secrets
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from synthgov.audit import service as audit
 from synthgov.context import Ctx
-from synthgov.errors import Conflict, CorruptMedia, InvalidInput, TooLarge, UnsupportedMedia, WatermarkUnsupported
-from synthgov.events import ContentLabeled
-from synthgov.labeling.models import GenerationRecord
-from synthgov.modalities.base import (
-    ExplicitLabeler,
-    ExplicitLabelSpec,
-    Fingerprinter,
-    MediaInfo,
-    MetadataLabeler,
-    Watermarker,
-)
-from synthgov.permissions import Permission, require
+from synthgov.errors import Conflict, InvalidInput
+from synthgov.files import staged
+from synthgov.inputs import check_content, read_input
+from synthgov.labeling.events import ContentLabeled
+from synthgov.labeling.permissions import LabelingPermission
+from synthgov.labeling.policy import LabelingPolicy
+from synthgov.modalities.base import FormatInfo, Labeled, Labeler, LabelPlan, MediaInfo, Watermarker, WatermarkOrder
+from synthgov.permissions import require
 from synthgov.provenance.label import AigcLabel, LabelValue, signed_message
+from synthgov.records import service as records
+from synthgov.records.models import GenerationRecord
 
 
 @dataclass
@@ -33,31 +36,32 @@ class LabelOutcome:
     data: bytes
     label: AigcLabel
     media: MediaInfo
-    geometry: dict | None
+    geometry: dict[str, Any] | None
 
 
 def new_produce_id() -> str:
     return uuid.uuid4().hex
 
 
-def check_size(ctx: Ctx, size: int) -> None:
-    limit = ctx.settings.max_input_bytes
-    if size > limit:
-        raise TooLarge(f"input is {size} bytes, over the {limit}-byte limit")
-
-
-def check_extension(name: str | None, media: MediaInfo, role: str = "input") -> None:
+def check_extension(ctx: Ctx, name: str | None, fmt: FormatInfo | MediaInfo, role: str = "input") -> None:
     """A known media extension that disagrees with the content is an error, not a guess."""
     if not name:
         return
     suffix = Path(name).suffix.lower()
-    from synthgov.modalities.image.formats import ALL_IMAGE_EXTENSIONS
-
-    if suffix in ALL_IMAGE_EXTENSIONS and suffix not in media.extensions:
+    if suffix in ctx.registry.extensions() and suffix not in fmt.extensions:
         raise InvalidInput(
-            f"{role} name {Path(name).name!r} says {suffix} but the content is {media.format}; "
-            f"use one of {', '.join(media.extensions)}"
+            f"{role} name {Path(name).name!r} says {suffix} but the content is {fmt.format}; "
+            f"use one of {', '.join(fmt.extensions)}"
         )
+
+
+def _metadata_label(ctx: Ctx, produce_id: str) -> AigcLabel:
+    producer = ctx.platform.provider.code
+    signer = ctx.platform.keys.label_signer
+    reserved = signer.security_data(signed_message(LabelValue.IS_AI, producer, produce_id)) if signer else ""
+    return AigcLabel.first_write(
+        label=LabelValue.IS_AI.value, producer=producer, produce_id=produce_id, reserved1=reserved
+    ).validate()
 
 
 def label_content(
@@ -76,97 +80,62 @@ def label_content(
     ``watermark=None`` follows the ``watermark`` setting. With ``visible=False`` and
     ``watermark=False`` the pixels are untouched (metadata only).
     """
-    require(ctx.actor, Permission.LABEL_CREATE)
-    check_size(ctx, len(data))
-    if not data:
-        raise CorruptMedia("file is empty (0 bytes)")
+    require(ctx.actor, LabelingPermission.LABEL_CREATE)
+    policy = ctx.policy(LabelingPolicy)
+    check_content(data, policy.max_input_bytes)
     handler = ctx.registry.for_data(data)
-    if not isinstance(handler, MetadataLabeler):
-        raise UnsupportedMedia(f"{handler.modality} content cannot carry a metadata label yet")
-    media = handler.probe(data)
-    check_extension(filename, media)
+    labeler = ctx.registry.capability(handler, Labeler, "cannot be labeled yet")
+    check_extension(ctx, filename, handler.format_info(data[:64]))
     if user is not None and not (0 < len(user) <= 256):
         raise InvalidInput("user reference must be 1 to 256 characters")
 
-    settings = ctx.settings
-    producer = ctx.platform.provider.code
     produce_id = new_produce_id()
-    signer = ctx.platform.signer
-    reserved = signer.security_data(signed_message(LabelValue.IS_AI, producer, produce_id)) if signer else ""
-    label = AigcLabel.first_write(
-        label=LabelValue.IS_AI.value, producer=producer, produce_id=produce_id, reserved1=reserved
-    ).validate()
+    label = _metadata_label(ctx, produce_id)
+    order = None
+    if (policy.watermark if watermark is None else watermark) and isinstance(handler, Watermarker):
+        order = WatermarkOrder(secrets.randbits(64), ctx.platform.keys.watermark_key(handler.watermark_scheme))
+    plan = LabelPlan(metadata=label, explicit=policy.visible if visible else None, watermark=order,
+                     fingerprint=policy.fingerprint)
+    labeled = labeler.label(data, plan)
+    record = _record(ctx, policy, labeled, data, label, order, user=user, service=service, model=model)
+    records.add(ctx, record)
+    audit.record(ctx, ContentLabeled(record.id, produce_id, handler.modality, tuple(record.labels_applied),
+                                     record.output_sha256))
+    ctx.session.flush()
+    return LabelOutcome(record, labeled.data, label, labeled.media, labeled.geometry)
 
-    out, applied, geometry, payload_hex = data, [], None, None
-    if (settings.watermark if watermark is None else watermark) and isinstance(handler, Watermarker):
-        payload = secrets.randbits(64)
-        try:
-            out = handler.embed_watermark(data, payload, ctx.platform.watermark_key)
-        except WatermarkUnsupported as exc:
-            applied.append(f"watermark:skipped ({exc})")
-        else:
-            payload_hex = f"{payload:016x}"
-            applied.append("watermark:keyed-ss-v2")
-    if visible:
-        if not isinstance(handler, ExplicitLabeler):
-            raise UnsupportedMedia(f"{handler.modality} content has no visible-label renderer yet")
-        spec = ExplicitLabelSpec(
-            settings.visible_label_text, settings.visible_label_position, settings.visible_label_height_ratio
-        )
-        result = handler.apply_explicit(out, spec)
-        out, geometry = result.data, result.geometry
-        applied.append("explicit:visible-text")
-    out = handler.write_label(out, label, template=data)
-    applied.append("metadata:xmp-tc260")
-    fingerprint = quality = None
-    if settings.fingerprint and isinstance(handler, Fingerprinter):
-        fingerprint, quality = handler.fingerprint(out)
 
-    record = GenerationRecord(
+def _record(ctx: Ctx, policy: LabelingPolicy, labeled: Labeled, data: bytes, label: AigcLabel,
+            order: WatermarkOrder | None, *, user: str | None, service: str | None,
+            model: str | None) -> GenerationRecord:
+    signer = ctx.platform.keys.label_signer
+    media = labeled.media
+    marked = order is not None and labeled.watermark_scheme is not None
+    return GenerationRecord(
         id=uuid.uuid4().hex,
-        produce_id=produce_id,
-        producer_code=producer,
+        produce_id=label.ProduceID,
+        producer_code=label.ContentProducer,
         label_value=label.Label,
-        service=service or settings.service_name,
-        model=model or settings.model_name,
+        service=service or policy.service_name,
+        model=model or policy.model_name,
         user_ref=user,
         actor=ctx.actor.ref,
         created_at=ctx.clock(),
-        modality=handler.modality,
+        modality=media.modality,
         media_type=media.media_type,
         width=media.width,
         height=media.height,
         input_sha256=hashlib.sha256(data).hexdigest(),
-        output_sha256=hashlib.sha256(out).hexdigest(),
-        labels_applied=applied,
+        output_sha256=hashlib.sha256(labeled.data).hexdigest(),
+        labels_applied=[a.tag for a in labeled.applied],
         metadata_label=label.to_json(),
         key_id=signer.key_id if signer else None,
-        demo=settings.demo,
-        watermark_payload=payload_hex,
-        fingerprint=fingerprint,
-        fingerprint_quality=quality,
+        demo=policy.demo,
+        watermark_payload=f"{order.payload:016x}" if marked and order else None,
+        watermark_scheme=labeled.watermark_scheme if marked else None,
+        fingerprint=labeled.fingerprint.hash if labeled.fingerprint else None,
+        fingerprint_quality=labeled.fingerprint.quality if labeled.fingerprint else None,
     )
-    ctx.session.add(record)
-    audit.record(
-        ctx,
-        ContentLabeled(record.id, produce_id, handler.modality, tuple(applied), record.output_sha256),
-    )
-    ctx.session.flush()
-    return LabelOutcome(record, out, label, media, geometry)
-
-
-def read_input(ctx: Ctx, path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
-    if not path.is_file():
-        raise InvalidInput(f"{path} is not a file")
-    check_size(ctx, size)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def label_file(
@@ -188,25 +157,19 @@ def label_file(
         raise Conflict(f"{destination} exists; pass --overwrite to replace it")
     if destination.resolve() == source.resolve():
         raise InvalidInput("output must differ from input (labels are written to a new file)")
-    data = read_input(ctx, source)
+    data = read_input(source, ctx.policy(LabelingPolicy).max_input_bytes)
     outcome = label_content(ctx, data=data, filename=source.name, user=user, visible=visible, watermark=watermark)
-    check_extension(destination.name, outcome.media, role="output")
-    directory = destination.parent if str(destination.parent) else Path(".")
-    if not directory.is_dir():
-        raise InvalidInput(f"output folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=directory)
+    check_extension(ctx, destination.name, outcome.media, role="output")
     backup: Path | None = None
+    with staged(destination) as (fh, tmp):
+        fh.write(outcome.data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(outcome.data)
-            fh.flush()
-            os.fsync(fh.fileno())
         if destination.exists():  # keep the old file until the record is durable
             backup = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.bak")
             os.replace(destination, backup)
         os.replace(tmp, destination)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         if backup is not None and backup.exists():
             os.replace(backup, destination)
         raise

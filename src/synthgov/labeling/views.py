@@ -36,7 +36,7 @@ async def create_label(
 ) -> Response:
     data = await read_upload(file, platform.settings.max_input_bytes)
 
-    def work():
+    def work():  # noqa: ANN202
         with platform.unit_of_work(actor) as ctx:
             return label_content(ctx, data=data, filename=file.filename, user=user, visible=visible,
                                  watermark=watermark)

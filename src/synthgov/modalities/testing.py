@@ -10,7 +10,15 @@ from typing import Any, ClassVar
 import pytest
 
 from synthgov.errors import SynthgovError
-from synthgov.modalities.base import ExplicitLabeler, ExplicitLabelSpec, MediaInfo, MetadataLabeler
+from synthgov.modalities.base import (
+    ExplicitLabelSpec,
+    FormatInfo,
+    LabelKind,
+    Labeler,
+    LabelPlan,
+    MediaInfo,
+    MetadataReader,
+)
 from synthgov.modalities.registry import validate_handler
 from synthgov.provenance.label import AigcLabel
 
@@ -33,6 +41,8 @@ class HandlerConformance:
             assert handler.accept(ex.data[:64]), ex.name
             info = handler.probe(ex.data)
             assert isinstance(info, MediaInfo) and ex.extension in info.extensions
+            fmt = handler.format_info(ex.data[:64])
+            assert isinstance(fmt, FormatInfo) and fmt.format == info.format
 
     def test_garbage_is_rejected_with_a_domain_error(self, handler):
         for blob in (b"", b"\x00" * 64, b"not media at all"):
@@ -40,19 +50,22 @@ class HandlerConformance:
                 handler.probe(blob)
 
     def test_metadata_label_round_trip(self, handler):
-        if not isinstance(handler, MetadataLabeler):
-            pytest.skip("no metadata-label capability")
+        if not isinstance(handler, Labeler) or not isinstance(handler, MetadataReader):
+            pytest.skip("no labeling capability")
         label = AigcLabel.first_write(label="1", producer="0011910000000000DEM00L10001", produce_id="conformance")
         for ex in handler.examples():
-            once = handler.write_label(ex.data, label)
-            twice = handler.write_label(once, label)
+            once = handler.label(ex.data, LabelPlan(metadata=label))
+            assert once.media.format == handler.probe(ex.data).format
+            assert [a.tag for a in once.applied] == ["metadata:xmp-tc260"]
+            twice = handler.label(once.data, LabelPlan(metadata=label)).data
             report = handler.read_labels(twice)
             assert [f.parsed.to_label() for f in report.labels] == [label], ex.name
             assert handler.read_labels(ex.data).labels == []
 
     def test_explicit_label(self, handler):
-        if not isinstance(handler, ExplicitLabeler):
-            pytest.skip("no explicit-label capability")
+        if not isinstance(handler, Labeler):
+            pytest.skip("no labeling capability")
         for ex in handler.examples():
-            result = handler.apply_explicit(ex.data, ExplicitLabelSpec("AI生成"))
-            assert result.data != ex.data and handler.probe(result.data).format == handler.probe(ex.data).format
+            result = handler.label(ex.data, LabelPlan(explicit=ExplicitLabelSpec("AI生成")))
+            assert result.has(LabelKind.EXPLICIT) and result.data != ex.data
+            assert handler.probe(result.data).format == handler.probe(ex.data).format

@@ -6,9 +6,6 @@ from typing import Annotated
 
 import typer
 
-from synthgov.cli.common import out_console, print_json, settings
-from synthgov.provider.service import init_provider
-
 
 def init(
     provider_code: Annotated[str | None, typer.Option(help="ContentProducer code (TC260-PG-20252A, 27 chars)")] = None,
@@ -18,6 +15,9 @@ def init(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create the data folder, the config file and the provider's SM2 signing key pair, and migrate the database."""
+    from synthgov.cli.common import out_console, print_json, settings
+    from synthgov.provider.service import init_provider
+
     result = init_provider(settings(), provider_code=provider_code, provider_name=provider_name, demo=demo, force=force)
     if as_json:
         print_json({k: str(v) if hasattr(v, "parts") else v for k, v in result.__dict__.items()})

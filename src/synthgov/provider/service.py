@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from synthgov.config import Settings
 from synthgov.errors import ConfigurationError, Conflict
+from synthgov.files import atomic_write
 from synthgov.provenance.codes import parse_provider_code
 from synthgov.provenance.signing import Sm2Signer
 
@@ -47,10 +48,10 @@ def init_provider(
     config = settings.config_file
     keep_config = False
     if config.exists() and not force:
-        existing = Settings(data_dir=data_dir)
-        if existing.provider_code and existing.provider_code != provider_code:
-            raise Conflict(f"{config} already configures provider {existing.provider_code}; pass --force to replace")
-        keep_config = existing.provider_code == provider_code  # re-running init keeps the operator's edits
+        existing = _configured_code(config)  # the file itself, not the environment
+        if existing and existing != provider_code:
+            raise Conflict(f"{config} already configures provider {existing}; pass --force to replace")
+        keep_config = existing == provider_code  # re-running init keeps the operator's edits
     lines = [
         "# synthgov configuration (see docs/configuration.md). Environment SYNTHGOV_* overrides it.",
         f"provider_code = {_toml_str(provider_code)}",
@@ -58,7 +59,7 @@ def init_provider(
         f"demo = {'true' if demo else 'false'}",
     ]
     if not keep_config:
-        _atomic_write(config, ("\n".join(lines) + "\n").encode(), mode=0o644)
+        atomic_write(config, ("\n".join(lines) + "\n").encode(), mode=0o644)
     key_file = settings.resolved_key_file
     created = False
     if key_file.exists():
@@ -66,29 +67,38 @@ def init_provider(
     else:
         key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         signer = Sm2Signer.generate()
-        _atomic_write(key_file, signer.to_pem(), mode=0o600)
-        _atomic_write(key_file.with_suffix(".pub.hex"), (signer.spki.hex().upper() + "\n").encode(), mode=0o644)
+        atomic_write(key_file, signer.to_pem(), mode=0o600)
+        atomic_write(key_file.with_suffix(".pub.hex"), (signer.spki.hex().upper() + "\n").encode(), mode=0o644)
         created = True
     if not settings.resolved_watermark_key_file.exists():
         import secrets
 
-        _atomic_write(settings.resolved_watermark_key_file, secrets.token_bytes(32), mode=0o600)
+        atomic_write(settings.resolved_watermark_key_file, secrets.token_bytes(32), mode=0o600)
     if settings.audit_signature == "ed25519" and not settings.resolved_audit_key_file.exists():
         from synthgov.audit.signing import Ed25519Signer
 
-        _atomic_write(settings.resolved_audit_key_file, Ed25519Signer.generate().to_pem(), mode=0o600)
+        atomic_write(settings.resolved_audit_key_file, Ed25519Signer.generate().to_pem(), mode=0o600)
     _migrate_and_record(settings, provider_code, signer.key_id, demo)
     return InitResult(
         data_dir, config, key_file, signer.key_id, created, signer.spki.hex().upper(), provider_code, demo
     )
 
 
+def _configured_code(config: Path) -> str:
+    try:
+        with config.open("rb") as fh:
+            value = tomllib.load(fh).get("provider_code", "")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {config}: {exc}") from exc
+    return value if isinstance(value, str) else ""
+
+
 def _migrate_and_record(settings: Settings, provider_code: str, key_id: str, demo: bool) -> None:
     """Bring the schema up to date and log the configuration change as an audit event."""
     from synthgov.audit import service as audit
     from synthgov.bootstrap import open_platform
-    from synthgov.events import ProviderConfigured
     from synthgov.permissions import Actor
+    from synthgov.provider.events import ProviderConfigured
     from synthgov.storage import migrate
 
     platform = open_platform(settings)
@@ -98,13 +108,3 @@ def _migrate_and_record(settings: Settings, provider_code: str, key_id: str, dem
             audit.record(ctx, ProviderConfigured(provider_code, key_id, demo))
     finally:
         platform.close()
-
-
-def _atomic_write(path: Path, content: bytes, *, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

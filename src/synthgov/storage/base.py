@@ -40,7 +40,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def all_models() -> None:
-    """Import every domain's models so ``Base.metadata`` is complete (migrations, tests)."""
-    import synthgov.audit.models  # noqa: F401
-    import synthgov.identity.models  # noqa: F401
-    import synthgov.labeling.models  # noqa: F401
+    """Import every domain's models so ``Base.metadata`` is complete (migrations, tests): each
+    domain's manifest names its model modules."""
+    from synthgov.domains import load_domains
+
+    load_domains().import_models()

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from synthgov.cli.common import err_console, exit_with, operator, out_console, platform, print_json
-from synthgov.errors import SynthgovError
-from synthgov.labeling.schemas import RecordOut
-from synthgov.labeling.service import read_input
-from synthgov.tracing.service import Inspection, Status, get_record, inspect_or_error
+if TYPE_CHECKING:
+    from synthgov.records.schemas import RecordOut, RecordRef
+    from synthgov.tracing.schemas import Inspection
 
-records_app = typer.Typer(help="Generation records.", no_args_is_help=True)
-STYLE = {Status.LABELED: "green", Status.NONCONFORMANT: "yellow", Status.UNLABELED: "dim", Status.ERROR: "red"}
+STYLE = {"labeled": "green", "nonconformant": "yellow", "unlabeled": "dim", "error": "red"}
 VERDICT_STYLE = {"valid": "green", "integrity-only": "yellow", "tampered": "bold red", "unsigned": "dim"}
 
 
@@ -26,6 +22,15 @@ def inspect(
 ) -> None:
     """Read every metadata label, check it against GB 45438 Annex E, verify its SM2 signature and
     trace its ProduceID to the generation record. Exit 1 if any file could not be read."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from synthgov.cli.common import err_console, exit_with, operator, platform, print_json
+    from synthgov.errors import SynthgovError
+    from synthgov.inputs import read_input
+    from synthgov.tracing.policy import TracingPolicy
+    from synthgov.tracing.schemas import Inspection, Status
+    from synthgov.tracing.service import inspect_or_error
+
     results: list[Inspection] = []
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         progress = Progress(
@@ -35,7 +40,7 @@ def inspect(
         with progress:
             for path in progress.track(files):
                 try:
-                    data = read_input(ctx, path)
+                    data = read_input(path, ctx.policy(TracingPolicy).max_input_bytes)
                 except SynthgovError as exc:
                     results.append(Inspection(name=str(path), status=Status.ERROR, error=str(exc)))
                     continue
@@ -49,9 +54,21 @@ def inspect(
         exit_with(1)
 
 
+def _who(rec: RecordOut | RecordRef) -> str:
+    """How a record reads in one line; a reference (no record:read) names no user."""
+    from synthgov.records.schemas import RecordOut
+
+    if isinstance(rec, RecordOut):
+        return (f"record {rec.id} ProduceID {rec.produce_id} made {rec.created_at.isoformat()} for user "
+                f"{rec.user_ref or '-'} by {rec.service}/{rec.model}")
+    return f"record {rec.id} ProduceID {rec.produce_id} made {rec.created_at.isoformat()} (details need record:read)"
+
+
 def _print(r: Inspection) -> None:
+    from synthgov.cli.common import out_console
+
     style = STYLE[r.status]
-    if r.status is Status.ERROR:
+    if r.status == "error":
         out_console.print(f"[bold]{r.name}[/]: [{style}]error[/] {r.error}")
         return
     out_console.print(f"[bold]{r.name}[/]: [{style}]{r.status.value}[/] ({r.format} {r.width}x{r.height})")
@@ -65,44 +82,20 @@ def _print(r: Inspection) -> None:
             out_console.print(f"    [yellow]! {problem}[/]")
         for note in f.notes:
             out_console.print(f"    [dim]note: {note}[/]")
-        verdict = f.signature["verdict"]
-        out_console.print(f"    signature: [{VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/] {f.signature['detail']}")
+        verdict = f.signature.verdict.value
+        out_console.print(f"    signature: [{VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/] {f.signature.detail}")
         if f.record:
             match = "content unchanged since labeling" if f.content_matches_record else "content changed since labeling"
-            out_console.print(
-                f"    traced: record {f.record['id']} made {f.record['created_at']} for user "
-                f"{f.record['user_ref'] or '-'} by {f.record['service']}/{f.record['model']}; {match}"
-            )
+            out_console.print(f"    traced: {_who(f.record)}; {match}")
         else:
             out_console.print("    traced: [dim]no generation record here for this ProduceID[/]")
     mark = r.watermark
-    if mark and mark.get("present"):
-        rec = mark.get("record")
-        traced = (f"record {rec['id']} ProduceID {rec['produce_id']} made {rec['created_at']} for user "
-                  f"{rec['user_ref'] or '-'}") if rec else "no record here for this payload"
-        out_console.print(f"  [cyan]watermark[/] payload {mark['payload']} (confidence {mark['confidence']}): {traced}")
+    if mark and mark.present:
+        traced = _who(mark.record) if mark.record else "no record here for this payload"
+        out_console.print(f"  [cyan]watermark[/] payload {mark.payload} (confidence {mark.confidence}): {traced}")
     elif mark is not None:
-        out_console.print(f"  watermark: [dim]{'none found' if mark.get('checked') else mark.get('detail')}[/]")
+        out_console.print(f"  watermark: [dim]{'none found' if mark.checked else mark.detail}[/]")
     for m in r.fingerprint_matches:
-        rec = m["record"]
-        out_console.print(
-            f"  [cyan]fingerprint match[/] (PDQ distance {m['distance']}, not a label): record {rec['id']} "
-            f"ProduceID {rec['produce_id']} made {rec['created_at']} for user {rec['user_ref'] or '-'}"
-        )
+        out_console.print(f"  [cyan]fingerprint match[/] (PDQ distance {m.distance}, not a label): {_who(m.record)}")
     for note in r.notes:
         out_console.print(f"  [dim]note: {note}[/]")
-
-
-@records_app.command("show")
-def show_record(
-    produce_id: Annotated[str, typer.Argument(help="The label's ProduceID")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Show the generation record behind a ProduceID."""
-    with platform() as plat, plat.unit_of_work(operator()) as ctx:
-        record = RecordOut.model_validate(get_record(ctx, produce_id=produce_id)).model_dump(mode="json")
-    if as_json:
-        print_json(record)
-    else:
-        for key, value in record.items():
-            out_console.print(f"[bold]{key:>15}[/] {value}")

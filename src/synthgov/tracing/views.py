@@ -1,4 +1,4 @@
-"""HTTP: ``POST /v1/inspections`` and ``GET /v1/records/{produce_id}``."""
+"""HTTP: ``POST /v1/inspections``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from synthgov.api.deps import ActorDep, PlatformDep, read_upload
-from synthgov.labeling.schemas import RecordOut
-from synthgov.tracing.service import get_record, inspect_content
+from synthgov.tracing.service import inspect_content
 
 router = APIRouter(tags=["tracing"])
 
@@ -23,14 +22,8 @@ async def create_inspection(
 ) -> dict[str, Any]:
     data = await read_upload(file, platform.settings.max_input_bytes)
 
-    def work():
+    def work() -> dict[str, Any]:
         with platform.unit_of_work(actor) as ctx:
             return inspect_content(ctx, data=data, name=file.filename, deep=deep).to_dict()
 
     return await run_in_threadpool(work)
-
-
-@router.get("/v1/records/{produce_id}", operation_id="get_record", summary="A generation record by ProduceID")
-def read_record(platform: PlatformDep, actor: ActorDep, produce_id: str) -> RecordOut:
-    with platform.unit_of_work(actor) as ctx:
-        return RecordOut.model_validate(get_record(ctx, produce_id=produce_id))

@@ -1,4 +1,5 @@
-"""The keyed invisible image watermark: code, patterns, round trips, robustness smoke, bounds."""
+"""The image watermark scheme (image/keyed-ss-v2): patterns, round trips, robustness smoke, bounds,
+and the watermarking package's conformance kit."""
 
 import io
 import tracemalloc
@@ -8,27 +9,27 @@ import pytest
 from PIL import Image, ImageEnhance
 
 from synthgov.modalities.image import watermark as wm
+from synthgov.modalities.image.watermark.config import CODEC, DEFAULT, LAYOUTS
+from synthgov.modalities.image.watermark.patterns import patterns
+from synthgov.watermarking.payload import DecodeStats
+from synthgov.watermarking.testing import SchemeConformance
 from tests.conftest import load_photo
 
 KEY = b"provider-key-0123456789abcdef012"
 
 
-def test_convolutional_code_corrects_noise():
-    rng = np.random.default_rng(3)
-    info = [int(b) for b in rng.integers(0, 2, wm.INFO_BITS)]
-    symbols = 1.0 - 2.0 * wm.conv_encode(info)
-    noisy = symbols + rng.normal(0, 0.6, symbols.shape)  # about 5 % raw symbol errors
-    assert np.mean(np.sign(noisy) != symbols) > 0.01
-    assert wm.viterbi(noisy)[0] == info
-    words = wm.viterbi(noisy, 8)
-    assert words[0] == info and len(words) == 8 and len({tuple(w) for w in words}) == 8
+class TestImageSchemeConformance(SchemeConformance):
+    scheme = wm.ImageWatermark()
+
+    def hosts(self):
+        return [load_photo("chelsea.png").resize((384, 256)), load_photo("astronaut.png").resize((320, 320))]
 
 
 def test_patterns_are_keyed_and_orthonormal():
-    pilot, codes = wm.patterns(KEY)
-    flat = np.concatenate([pilot[None], codes]).reshape(1 + wm.CODED_BITS, -1) / wm.G
-    assert np.allclose(flat @ flat.T, np.eye(1 + wm.CODED_BITS), atol=1e-4)
-    assert not np.allclose(wm.patterns(b"another key")[0], pilot)
+    pilot, codes = patterns(KEY, DEFAULT)
+    flat = np.concatenate([pilot[None], codes]).reshape(1 + CODEC.coded_bits, -1) / DEFAULT.grid
+    assert np.allclose(flat @ flat.T, np.eye(1 + CODEC.coded_bits), atol=1e-4)
+    assert not np.allclose(patterns(b"another key", DEFAULT)[0], pilot)
 
 
 def test_round_trip_wrong_key_and_unmarked():
@@ -140,7 +141,7 @@ def test_unmarked_images_pass_no_candidate_word():
     """The false-positive smoke (the benchmark runs 20,000 decodings): every geometry and shift decoded
     with the whole candidate list on unmarked crops; no word passes the MAC, and the count of MAC checks
     stays within the per-image bound the docs give."""
-    stats: dict = {}
+    stats = DecodeStats()
     rng = np.random.default_rng(5)
     images = 0
     for name in ("astronaut.png", "coffee.png", "rocket.jpg"):
@@ -152,8 +153,9 @@ def test_unmarked_images_pass_no_candidate_word():
             crop = photo.crop((x, y, x + cw, y + ch))
             assert wm.detect(crop, KEY, z_min=-1e9, list_z=-1e9, stats=stats) is None
             images += 1
-    assert stats["mac_checks"] == stats["decodes"] * wm.LIST_SIZE
-    assert images * wm.MAX_DECODES >= stats["decodes"] >= images * wm.SHIFTS * wm.LAYOUTS
+    assert stats.mac_checks == stats.decodes * DEFAULT.list_size
+    assert images * DEFAULT.max_decodes >= stats.decodes >= images * DEFAULT.shifts * LAYOUTS
+    assert DEFAULT.budget.mac_checks == 432 and DEFAULT.budget.bound < 1.1e-7
 
 
 def test_embedding_memory_does_not_grow_with_the_image():

@@ -1,7 +1,7 @@
 """PDQ perceptual hashes (Meta's PDQ via the pdqhash bindings): the fallback for tracing an image
 whose metadata and watermark are both gone. 256-bit hashes; Hamming distance <= 31 is PDQ's
-recommended match threshold. The image is first reduced to at most 256 px (the PDQ reference
-reduces large inputs too; the hash itself is computed on a 64 x 64 reduction), which keeps the cost
+recommended match threshold (the search: synthgov.fingerprints.index). The image is first reduced
+to at most 256 px (the PDQ reference reduces large inputs too; the hash itself is computed on a 64 x 64 reduction), which keeps the cost
 near 2 ms whatever the input size. Stored hashes and queries go through the same reduction.
 """
 
@@ -19,6 +19,10 @@ MATCH_DISTANCE = 31
 def _pixels(data: bytes) -> np.ndarray:
     im = Image.open(io.BytesIO(data))
     im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced scale directly
+    return _reduced(im)
+
+
+def _reduced(im: Image.Image) -> np.ndarray:
     im = im.convert("RGB")
     im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(im)
@@ -36,22 +40,17 @@ def pdq(data: bytes) -> tuple[bytes, int]:
     return _pack(bits), int(quality)
 
 
+def pdq_image(im: Image.Image) -> tuple[bytes, int]:
+    """(32-byte hash, quality) of an image already in memory (the labeled frame: no decode)."""
+    import pdqhash
+
+    bits, quality = pdqhash.compute(_reduced(im.copy()))
+    return _pack(bits), int(quality)
+
+
 def pdq_dihedral(data: bytes) -> list[bytes]:
     """The hashes of all eight rotations and mirror images, for queries."""
     import pdqhash
 
     hashes, _quality = pdqhash.compute_dihedral(_pixels(data))
     return [_pack(h) for h in hashes]
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def distances(query: bytes, candidates: np.ndarray) -> np.ndarray:
-    """Hamming distances from one 32-byte hash to an (n, 32) uint8 array of hashes."""
-    q = np.frombuffer(query, dtype=np.uint8)
-    return _POPCOUNT[np.bitwise_xor(candidates, q)].sum(axis=1, dtype=np.int32)
-
-
-def distance(a: bytes, b: bytes) -> int:
-    return int(distances(a, np.frombuffer(b, dtype=np.uint8)[None, :])[0])

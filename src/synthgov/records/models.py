@@ -33,5 +33,6 @@ class GenerationRecord(Base):
     key_id: Mapped[str | None] = mapped_column(String(16))
     demo: Mapped[bool] = mapped_column(default=False)
     watermark_payload: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)  # hex
+    watermark_scheme: Mapped[str | None] = mapped_column(String(64))  # e.g. image/keyed-ss-v2
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # PDQ of the output
     fingerprint_quality: Mapped[int | None] = mapped_column(Integer)

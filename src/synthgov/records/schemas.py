@@ -7,6 +7,19 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, field_validator
 
 
+class RecordRef(BaseModel):
+    """What an actor without ``record:read`` learns of a record: that it exists, and which it is."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    produce_id: str
+    created_at: datetime
+    modality: str
+    demo: bool
+    restricted: bool = True  # the whole record needs the record:read permission
+
+
 class RecordOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -35,5 +48,5 @@ class RecordOut(BaseModel):
 
     @field_validator("fingerprint", mode="before")
     @classmethod
-    def _hex(cls, value):
+    def _hex(cls, value: object) -> object:
         return value.hex() if isinstance(value, bytes) else value

@@ -1,0 +1,43 @@
+"""Writing files so that a reader sees the old content or the new, never half of either."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from synthgov.errors import InvalidInput
+
+
+def folder_of(path: Path) -> Path:
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidInput(f"output folder {directory} does not exist")
+    return directory
+
+
+@contextmanager
+def staged(path: Path, *, mode: int | None = None, text: bool = False) -> Iterator[tuple[IO, Path]]:
+    """A temporary file beside ``path``, fsynced when the block ends; the caller moves it into place
+    (``os.replace``). On an error it is removed."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder_of(path))
+    if mode is not None:
+        os.fchmod(fd, mode)
+    try:
+        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8"} if text else {})) as fh:
+            yield fh, Path(tmp)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, content: bytes, *, mode: int) -> None:
+    """Replace ``path`` with ``content`` in one step (the file has ``mode`` from its creation)."""
+    with staged(path, mode=mode) as (fh, tmp):
+        fh.write(content)
+    os.replace(tmp, path)

@@ -1,0 +1,31 @@
+"""What the labeling domain takes from the settings (bootstrap builds it; services never see settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synthgov.modalities.base import ExplicitLabelSpec
+
+
+@dataclass(frozen=True)
+class LabelingPolicy:
+    service_name: str
+    model_name: str
+    visible: ExplicitLabelSpec
+    watermark: bool  # the default when a request does not say
+    fingerprint: bool
+    demo: bool
+    max_input_bytes: int
+
+
+def from_settings(settings) -> LabelingPolicy:  # noqa: ANN001 - the only place settings are read
+    return LabelingPolicy(
+        service_name=settings.service_name,
+        model_name=settings.model_name,
+        visible=ExplicitLabelSpec(settings.visible_label_text, settings.visible_label_position,
+                                  settings.visible_label_height_ratio),
+        watermark=settings.watermark,
+        fingerprint=settings.fingerprint,
+        demo=settings.demo,
+        max_input_bytes=settings.max_input_bytes,
+    )

@@ -1,0 +1,242 @@
+"""The image handler: JPEG, PNG, WebP, TIFF and GIF.
+
+One labeling is one pass (:meth:`ImageHandler.label`): the container is walked once, the pixels
+are decoded at most once (only when a watermark or visible label changes them, or to fingerprint
+metadata-only output), watermark and visible label are applied in memory, the result is encoded
+once, the metadata label is written into the encoded container, read back, and checked.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import ClassVar
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthgov.errors import CorruptMedia, HostileInput, SynthgovError, TooLarge, UnsupportedMedia, WatermarkUnsupported
+from synthgov.modalities.base import (
+    Applied,
+    Example,
+    ExplicitLabelSpec,
+    Fingerprint,
+    FormatInfo,
+    Labeled,
+    LabelKind,
+    LabelPlan,
+    MediaInfo,
+    MetadataReport,
+    WatermarkReading,
+)
+from synthgov.modalities.image import encode, fingerprint, gif, jpeg, metadata, png, tiff, visible, webp, xmp
+from synthgov.modalities.image.formats import ALL_IMAGE_EXTENSIONS, ImageFormat, Scan, sniff
+from synthgov.modalities.image.watermark import SCHEME, ImageWatermark, ImageWatermarkConfig, Unmarkable
+from synthgov.provenance.label import AigcLabel
+from synthgov.watermarking.scheme import TooSmall
+
+CONTAINERS = {
+    ImageFormat.JPEG: jpeg,
+    ImageFormat.PNG: png,
+    ImageFormat.WEBP: webp,
+    ImageFormat.TIFF: tiff,
+    ImageFormat.GIF: gif,
+}
+
+
+class ImageConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_pixels: int = Field(100_000_000, gt=0, description="Largest image accepted (decompression-bomb guard)")
+    watermark: ImageWatermarkConfig = Field(default_factory=ImageWatermarkConfig,
+                                            description="The image watermark's tuning (docs/watermark.md)")
+
+
+class ImageHandler:
+    modality: ClassVar[str] = "image"
+    name: ClassVar[str] = "synthgov.image"
+    version: ClassVar[str] = "1"
+    Config: ClassVar[type[BaseModel]] = ImageConfig
+    watermark_scheme: ClassVar[str] = SCHEME
+    all_extensions: ClassVar[tuple[str, ...]] = tuple(ALL_IMAGE_EXTENSIONS)
+
+    def __init__(self, config: ImageConfig | None = None) -> None:
+        self.config = config or ImageConfig()
+        self.scheme = ImageWatermark(self.config.watermark)
+
+    # -- sniffing and validation ---------------------------------------------------------------
+    def accept(self, prefix: bytes) -> bool:
+        return sniff(prefix) is not None
+
+    def format_of(self, data: bytes) -> ImageFormat:
+        if not data:
+            raise CorruptMedia("file is empty (0 bytes)")
+        fmt = sniff(data[:16])
+        if fmt is None:
+            raise UnsupportedMedia("not a JPEG, PNG, WebP, TIFF or GIF image")
+        return fmt
+
+    def format_info(self, prefix: bytes) -> FormatInfo:
+        fmt = self.format_of(prefix)
+        return FormatInfo(self.modality, fmt.value, fmt.media_type, fmt.extensions)
+
+    def _check_pixels(self, width: int, height: int) -> None:
+        if width <= 0 or height <= 0:
+            raise CorruptMedia(f"image header gives an impossible size {width}x{height}")
+        if width * height > self.config.max_pixels:
+            raise HostileInput(
+                f"image is {width}x{height} = {width * height} pixels, over the {self.config.max_pixels}-pixel "
+                "limit (decompression-bomb guard)"
+            )
+
+    def _info(self, fmt: ImageFormat, found: Scan) -> MediaInfo:
+        """Size from the container header; the bomb guard runs here, before any decoding."""
+        if found.width is None or found.height is None:
+            raise CorruptMedia(f"{fmt} header gives no image size")
+        self._check_pixels(found.width, found.height)
+        return MediaInfo("image", fmt.value, fmt.media_type, fmt.extensions, found.width, found.height)
+
+    def _scan(self, fmt: ImageFormat, data: bytes) -> Scan:
+        try:
+            return CONTAINERS[fmt].scan(data)
+        except SynthgovError:
+            raise
+        except (IndexError, ValueError, KeyError) as exc:  # malformed structure we did not anticipate
+            raise CorruptMedia(f"{fmt} structure is corrupt: {exc}") from exc
+
+    def _walk(self, data: bytes) -> tuple[ImageFormat, Scan, MediaInfo]:
+        fmt = self.format_of(data)
+        found = self._scan(fmt, data)
+        return fmt, found, self._info(fmt, found)
+
+    def probe(self, data: bytes) -> MediaInfo:
+        return self._walk(data)[2]
+
+    def examples(self) -> list[Example]:
+        base = Image.linear_gradient("L").resize((320, 240)).convert("RGB")
+        out = []
+        for fmt, kwargs in (
+            (ImageFormat.JPEG, {"quality": 90}),
+            (ImageFormat.PNG, {}),
+            (ImageFormat.WEBP, {"lossless": True}),
+            (ImageFormat.TIFF, {}),
+            (ImageFormat.GIF, {}),
+        ):
+            buf = io.BytesIO()
+            base.save(buf, fmt.value, **kwargs)
+            out.append(Example(f"gradient.{fmt.extensions[0][1:]}", buf.getvalue(), fmt.extensions[0]))
+        return out
+
+    # -- decoding, guarded ---------------------------------------------------------------------
+    def _guarded(self, work, what: str = "decoded"):  # noqa: ANN001, ANN202 - a thunk and its result
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                return work()
+        except SynthgovError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise HostileInput(f"image dimensions are a decompression bomb: {exc}") from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CorruptMedia(f"image cannot be {what} (truncated or corrupt): {exc}") from exc
+        except MemoryError as exc:  # pragma: no cover
+            raise TooLarge("image too large to decode in memory") from exc
+
+    def _decode(self, data: bytes) -> tuple[Image.Image, list[Image.Image]]:
+        def work() -> tuple[Image.Image, list[Image.Image]]:
+            im = Image.open(io.BytesIO(data))
+            self._check_pixels(*im.size)
+            im.load()
+            return im, encode.frames(im)
+
+        return self._guarded(work)
+
+    # -- labeling: one pass --------------------------------------------------------------------
+    def label(self, data: bytes, plan: LabelPlan) -> Labeled:
+        fmt, found, info = self._walk(data)
+        applied: list[Applied] = []
+        geometry = None
+        fp = None
+        scheme = None
+        body, body_scan = data, found
+        if plan.changes_content:
+            im, frames = self._decode(data)
+            if plan.watermark is not None:
+                frames, note = self._watermark(frames, plan.watermark.payload, plan.watermark.key)
+                applied.append(Applied(LabelKind.WATERMARK, "keyed-ss-v2", note))
+                scheme = None if note else SCHEME
+            if plan.explicit is not None:
+                geometry = visible.layout(im.size, plan.explicit.text, plan.explicit.position,
+                                          plan.explicit.height_ratio)
+                frames = [encode.back_to_mode(visible.draw_label(f, plan.explicit.text, geometry), f.mode)
+                          for f in frames]
+                geometry["text"] = plan.explicit.text
+                applied.append(Applied(LabelKind.EXPLICIT, "visible-text"))
+            lossless = fmt is ImageFormat.WEBP and any(f == b"VP8L" for f, _ in webp.chunks(data))
+            body = self._guarded(lambda: encode.save(im, fmt, frames, lossless), "encoded")
+            body_scan = self._scan(fmt, body)
+            if plan.fingerprint:
+                fp = Fingerprint(*fingerprint.pdq_image(frames[0]))
+        elif plan.fingerprint:
+            fp = self.fingerprint(data)
+        if plan.metadata is not None:
+            body = self._write_metadata(fmt, body, body_scan, plan.metadata, source=found)
+            applied.append(Applied(LabelKind.METADATA, "xmp-tc260"))
+        return Labeled(body, info, tuple(applied), geometry, fp, scheme)
+
+    def _watermark(self, frames: list[Image.Image], payload: int, key: bytes) -> tuple[list[Image.Image], str | None]:
+        if len(frames) > 1:
+            return frames, "animated images are not watermarked yet"
+        frame = frames[0]
+        try:
+            marked = self.scheme.embed(frame.convert("RGBA" if "A" in frame.mode else "RGB"), key, payload)
+        except Unmarkable as exc:
+            return frames, str(exc)
+        return [encode.back_to_mode(marked, frame.mode)], None
+
+    def _write_metadata(self, fmt: ImageFormat, data: bytes, found: Scan, label: AigcLabel, *, source: Scan) -> bytes:
+        """Write ``label`` as the file's only metadata label; ``source`` is the walk of the file the
+        content came from, whose XMP properties are carried over (re-encoding loses nothing)."""
+        info = self._info(fmt, found)
+        packet = xmp.update_packet(source.xmp[0] if source.xmp else None, label.to_json())
+        exif = metadata.exif_without_label(found) if fmt is not ImageFormat.GIF else None
+        out = CONTAINERS[fmt].write(data, packet, exif)
+        check = metadata.report(info, self._scan(fmt, out))  # read back and fail closed
+        if len(check.labels) != 1 or check.labels[0].parsed.to_label() != label:
+            raise CorruptMedia("label did not read back as written; output discarded")
+        return out
+
+    def write_label(self, data: bytes, label: AigcLabel) -> bytes:
+        """``data`` carrying exactly one metadata label (update, never append); pixels untouched."""
+        return self.label(data, LabelPlan(metadata=label)).data
+
+    def apply_explicit(self, data: bytes, spec: ExplicitLabelSpec) -> Labeled:
+        """``data`` with the visible label drawn (and no metadata label): one decode, one encode."""
+        return self.label(data, LabelPlan(explicit=spec))
+
+    # -- reading -------------------------------------------------------------------------------
+    def read_labels(self, data: bytes) -> MetadataReport:
+        fmt, found, info = self._walk(data)
+        return metadata.report(info, found)
+
+    def detect_watermark(self, data: bytes, key: bytes) -> WatermarkReading | None:
+        self._walk(data)
+        _, frames = self._decode(data)
+        try:
+            found = self.scheme.detect(frames[0], key)
+        except TooSmall as exc:
+            raise WatermarkUnsupported(str(exc)) from exc
+        if found is None:
+            return None
+        return WatermarkReading(SCHEME, found.payload, found.confidence, found.detail)
+
+    # -- fingerprint -----------------------------------------------------------------------------
+    def fingerprint(self, data: bytes) -> Fingerprint:
+        """The PDQ hash of the image and its quality, as stored in generation records."""
+        self._walk(data)
+        return Fingerprint(*self._guarded(lambda: fingerprint.pdq(data)))
+
+    def fingerprint_variants(self, data: bytes) -> list[bytes]:
+        """PDQ hashes of the eight dihedral variants, for queries (rotated or mirrored copies)."""
+        self._walk(data)
+        return self._guarded(lambda: fingerprint.pdq_dihedral(data))

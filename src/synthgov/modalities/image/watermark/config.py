@@ -1,0 +1,56 @@
+"""The image watermark's tuning constants, typed and documented (the handler config carries them).
+
+The defaults are the measured operating point (docs/watermark.md, docs/benchmarks.md); changing
+them changes robustness, visibility and the false-positive bound, so the benchmark is the judge.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthgov.watermarking.falsepositives import FalsePositiveBudget
+from synthgov.watermarking.payload import PayloadCodec
+
+CODEC = PayloadCodec()  # 64-bit payload + 32-bit MAC, K=7 rate-1/2 code: 204 coded bits
+LAYOUTS = 2  # tile layouts the detector tries (shortest side / 4 at `work`, / 2 at `small_work`)
+
+
+class ImageWatermarkConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    grid: int = Field(32, ge=16, le=64, description="Cells per tile side (the codes are grid² cells)")
+    tile: int = Field(128, description="Tile side in the detector's working resolution, pixels")
+    work: int = Field(512, description="The detector normalises the shortest side to this (tile = side / 4)")
+    small_work: int = Field(256, description="… and to this (tile = side / 2, the layout of small images)")
+    small_side: int = Field(640, description="Images with a shorter shortest side get tiles of half of it")
+    min_embed_side: int = Field(256, description="Smallest shortest side that is marked")
+    min_detect_side: int = Field(96, description="Smallest shortest side that is read")
+    target_psnr: float = Field(40.3, description="PSNR the embedder aims at, dB")
+    min_psnr: float = Field(40.05, description="The mark never costs more than this, dB")
+    pilot_share: float = Field(0.2, gt=0, lt=1, description="Share of the pattern energy spent on the pilot")
+    chroma_share: float = Field(0.5, ge=0, le=1, description="Share of the budget in the green-red plane")
+    band: int = Field(3, description="Pixels of margin zeroed around constant fill in the detector")
+    strip_rows: int = Field(64, description="Rows processed at a time at full resolution (bounded memory)")
+    geometries: int = Field(4, description="(scale, rotation) candidates decoded per layout")
+    lattice_candidates: int = Field(3, description="Tile-lattice candidates from the autocorrelation")
+    scale_range: tuple[float, float] = Field((0.7, 2.0), description="Relative scales searched")
+    angle_range: float = Field(45.0, description="Degrees either way (the square lattice repeats every 90)")
+    scan_step: float = Field(0.02, description="Relative scale step of the small layout's last-resort scan")
+    climbs: tuple[int, int] = Field((2, 1), description="Refinement rounds at the coarse and the fine step")
+    shifts: int = Field(3, description="Best pilot shifts decoded per geometry")
+    orientations: int = Field(8, description="Quarter turns and mirror images of the folded tile tried")
+    list_size: int = Field(16, description="Candidate words per decoding (list Viterbi), each checked by the MAC")
+    list_z: float = Field(5.0, description="Pilot z-score from which the whole list is decoded")
+    z_min: float = Field(3.0, description="Pilot z-score below which a shift is not decoded")
+
+    @property
+    def max_decodes(self) -> int:
+        """Decodings per image: every layout's geometries, plus the small layout's scale scan."""
+        return (LAYOUTS * self.geometries + 1) * self.shifts
+
+    @property
+    def budget(self) -> FalsePositiveBudget:
+        return FalsePositiveBudget(self.max_decodes, self.list_size, CODEC.mac_bits)
+
+
+DEFAULT = ImageWatermarkConfig()

@@ -1,0 +1,105 @@
+"""The detector's front end, which the embedder also runs to predict what the detector will see.
+
+The mark lives in two planes the detector reads separately: luminance (an equal offset on R, G
+and B) and a green-red chroma plane (minus Cr; its offset direction leaves luminance unchanged).
+Grey and textured pictures have little host "noise" in chroma; JPEG keeps luminance better. Both
+planes carry the same readings, and the two offset directions point partly against each other in
+RGB, so together they cost less squared error than apart (the negative cross term).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from synthgov.modalities.image.watermark.config import ImageWatermarkConfig
+
+CHROMA_DIRECTION = np.array([-1.402, 0.714, 0.0], dtype=np.float32)  # RGB change per unit of the plane
+CHROMA_COST = float(np.mean(CHROMA_DIRECTION**2))  # MSE per unit squared chroma offset (luminance: 1)
+CHROMA_CROSS = float(np.mean(CHROMA_DIRECTION))  # MSE cross term per unit luminance x chroma offset
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 1] * 0.4187 + rgb[..., 2] * 0.0813 - rgb[..., 0] * 0.5
+
+
+def work_rgb(image: Image.Image, work: int) -> np.ndarray:
+    width, height = image.size
+    scale = work / min(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(image.convert("RGB").resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def whiten(y: np.ndarray) -> np.ndarray:
+    """High-pass at the cell scale (the image minus its local mean), divided by the local residual
+    level (texture is host noise: weighting pixels by its inverse is the matched detector for a mark
+    in noise of varying strength), with outliers clipped. The embedder runs the same function, so it
+    can predict what the detector will see."""
+    return whiten_parts(y)[0]
+
+
+def whiten_parts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(whitened plane, the divisor it used)."""
+    from scipy.ndimage import gaussian_filter
+
+    hp = y - gaussian_filter(y, 2.0, truncate=3.0)
+    divisor = np.sqrt(gaussian_filter(hp * hp, 4.0, truncate=3.0)) + 0.3
+    return np.clip(hp / divisor, -3.0, 3.0), divisor
+
+
+def fold(w: np.ndarray, scale: float, angle: float, period: int) -> np.ndarray:
+    """Resample the whitened image onto the canonical grid and sum all tiles into one."""
+    h, wd = w.shape
+    if abs(scale - 1.0) < 1e-6 and abs(angle) < 1e-9:
+        samples = w
+    else:
+        # output (row u, col v) samples input (h/2, wd/2) + scale * R(angle) (u - out_h/2, v - out_w/2),
+        # bilinear, zero outside; Pillow's affine transform does it several times faster than scipy
+        out_h, out_w = max(1, int(h / scale)), max(1, int(wd / scale))
+        c, s = np.cos(angle), np.sin(angle)
+        a, b, d, e = scale * c, -scale * s, scale * s, scale * c
+        x0 = wd / 2 - a * out_w / 2 - b * out_h / 2 - 0.5 * (a + b) + 0.5  # Pillow samples pixel centres
+        y0 = h / 2 - d * out_w / 2 - e * out_h / 2 - 0.5 * (d + e) + 0.5
+        samples = np.asarray(Image.fromarray(np.ascontiguousarray(w, dtype=np.float32), "F").transform(
+            (out_w, out_h), Image.Transform.AFFINE, (a, b, x0, d, e, y0), resample=Image.Resampling.BILINEAR,
+            fillcolor=0.0))
+    rows, cols = samples.shape
+    pr, pc = -(-rows // period) * period, -(-cols // period) * period
+    padded = np.zeros((pr, pc), dtype=np.float32)
+    padded[:rows, :cols] = samples
+    return padded.reshape(pr // period, period, pc // period, period).sum(axis=(0, 2))
+
+
+def block_mean(w: np.ndarray, k: int) -> np.ndarray:
+    h, wd = (w.shape[0] // k) * k, (w.shape[1] // k) * k
+    return w[:h, :wd].reshape(h // k, k, wd // k, k).mean(axis=(1, 3))
+
+
+def fill_band(y: np.ndarray, band: int) -> np.ndarray:
+    """Flat fill (e.g. the corners a rotation leaves) and a band around it: its straight edges would
+    otherwise dominate the autocorrelation and the correlations."""
+    from scipy.ndimage import binary_dilation, uniform_filter
+
+    mean = uniform_filter(y, 5)
+    flat = (uniform_filter(y * y, 5) - mean * mean) < 0.02  # constant fill, not merely smooth areas
+    if not flat.any():
+        return flat
+    return binary_dilation(flat, iterations=band)
+
+
+def planes(image: Image.Image, work: int, cfg: ImageWatermarkConfig) -> list[np.ndarray]:
+    """The detector's whitened planes at a working resolution (luminance; chroma unless grey)."""
+    rgb = work_rgb(image, work)
+    y = luma(rgb)
+    band = fill_band(y, cfg.band)
+    out = [whiten(y)]
+    c = chroma(rgb)
+    if float(np.ptp(c)) > 1.0:  # a grey picture has no chroma plane to read
+        out.append(whiten(c))
+    for w in out:
+        w[band] = 0.0
+    return out

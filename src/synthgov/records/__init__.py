@@ -1,0 +1,1 @@
+"""Records: generation records (how each piece of content was made) and permission-checked reads."""

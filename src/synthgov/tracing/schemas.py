@@ -1,0 +1,90 @@
+"""Typed inspection results. ``to_dict`` gives the JSON the CLI (``--json``) and the API return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum, StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from synthgov.provenance.signing import SignatureCheck
+from synthgov.records.schemas import RecordOut, RecordRef
+
+
+class Status(StrEnum):
+    LABELED = "labeled"  # one conformant label
+    NONCONFORMANT = "nonconformant"  # labels present, but something is wrong with them
+    UNLABELED = "unlabeled"
+    ERROR = "error"  # the file could not be read
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, pydantic models, enums, bytes and containers as JSON values."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+@dataclass
+class LabelFinding:
+    location: str
+    form: str | None
+    fields: dict[str, Any]
+    conformant: bool
+    problems: list[str]
+    notes: list[str]
+    signature: SignatureCheck
+    propagation_signature: SignatureCheck | None
+    record: RecordOut | RecordRef | None
+    content_matches_record: bool | None
+
+
+@dataclass
+class WatermarkFinding:
+    present: bool
+    checked: bool  # False: the content could not be read for a mark (``detail`` says why)
+    scheme: str | None = None
+    payload: str | None = None  # hex
+    confidence: float | None = None
+    detail: Any = None
+    record: RecordOut | RecordRef | None = None
+
+
+@dataclass
+class FingerprintFinding:
+    distance: int
+    variant: int
+    record: RecordOut | RecordRef
+    match: str = "fingerprint"  # not a label: a perceptual near-copy
+
+
+@dataclass
+class Inspection:
+    name: str | None
+    status: Status
+    format: str | None = None
+    media_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    sha256: str | None = None
+    labels: list[LabelFinding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    watermark: WatermarkFinding | None = None  # None: not looked for (metadata already traced it)
+    fingerprint_matches: list[FingerprintFinding] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = jsonable(self)
+        return out
