@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from synthgov.audit.models import AuditEvent
 from synthgov.errors import Conflict, Forbidden, InvalidInput, SynthgovError
 from synthgov.labeling import service
-from synthgov.records.models import GenerationRecord
 from synthgov.permissions import Actor, ActorKind
+from synthgov.records.models import GenerationRecord
 from tests.conftest import count_rows
 from tests.modalities.image.test_bad_input import BILLION_LAUGHS, bomb_png, with_xmp
 

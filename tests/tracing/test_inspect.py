@@ -78,7 +78,8 @@ def test_pinned_foreign_key_is_valid(reconfigure, operator, samples):
     platform = reconfigure(pinned_keys=[other.spki.hex()])
     reserved = other.security_data(signed_message("1", "001191440300708461136T1XGW3", "p"))
     lab = AigcLabel.first_write(label="1", producer="001191440300708461136T1XGW3", produce_id="p", reserved1=reserved)
-    assert inspect(platform, operator, handler.write_label(samples["photo.gif"], lab)).labels[0].signature.verdict == "valid"
+    finding = inspect(platform, operator, handler.write_label(samples["photo.gif"], lab)).labels[0]
+    assert finding.signature.verdict == "valid"
 
 
 def test_unlabeled_and_broken_files(platform, operator, samples):

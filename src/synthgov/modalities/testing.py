@@ -13,8 +13,8 @@ from synthgov.errors import SynthgovError
 from synthgov.modalities.base import (
     ExplicitLabelSpec,
     FormatInfo,
-    LabelKind,
     Labeler,
+    LabelKind,
     LabelPlan,
     MediaInfo,
     MetadataReader,

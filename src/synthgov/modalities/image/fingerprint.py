@@ -1,8 +1,9 @@
 """PDQ perceptual hashes (Meta's PDQ via the pdqhash bindings): the fallback for tracing an image
 whose metadata and watermark are both gone. 256-bit hashes; Hamming distance <= 31 is PDQ's
 recommended match threshold (the search: synthgov.fingerprints.index). The image is first reduced
-to at most 256 px (the PDQ reference reduces large inputs too; the hash itself is computed on a 64 x 64 reduction), which keeps the cost
-near 2 ms whatever the input size. Stored hashes and queries go through the same reduction.
+to at most 256 px (the PDQ reference reduces large inputs too; the hash itself is computed on a
+64 x 64 reduction), which keeps the cost near 2 ms whatever the input size. Stored hashes and
+queries go through the same reduction.
 """
 
 from __future__ import annotations
