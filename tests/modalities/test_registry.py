@@ -19,8 +19,15 @@ def test_registry_loads_builtins_and_entry_points():
         registry.for_data(b"%PDF-1.7")
 
 
-def test_registry_config_from_settings():
-    assert load_registry({"image": {"max_pixels": 5}}).get("image").config.max_pixels == 5
+def test_registry_config_from_settings(tmp_path):
+    """The documented setting reaches the handler through bootstrap (the settings' only reader)."""
+    from synthgov.bootstrap import handler_configs
+    from synthgov.config import load_settings
+
+    settings = load_settings(data_dir=tmp_path, max_image_pixels=5)
+    assert load_registry(handler_configs(settings)).get("image").config.max_pixels == 5
+    both = load_settings(data_dir=tmp_path, max_image_pixels=5, modalities={"image": {"max_pixels": 9}})
+    assert load_registry(handler_configs(both)).get("image").config.max_pixels == 9  # the table wins
 
 
 def test_handler_config_errors_and_unknown_modalities_are_refused():

@@ -42,7 +42,8 @@ def create_app(platform: Platform) -> FastAPI:
         return (
             "<!doctype html><meta charset=utf-8><title>synthgov</title>"
             f"<h1>synthgov {synthgov.__version__}</h1>{banner}"
-            f"<p>Provider: <code>{html.escape(platform.profile.code or 'not configured')}</code></p>"
+            f"<p>Provider: {html.escape(platform.profile.name)} "
+            f"<code>{html.escape(platform.profile.code or 'not configured')}</code></p>"
             '<p><a href="/docs">API documentation (OpenAPI)</a></p>'
         )
 

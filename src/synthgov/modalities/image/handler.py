@@ -177,8 +177,8 @@ class ImageHandler:
             body_scan = self._scan(fmt, body)
             if plan.fingerprint:
                 fp = Fingerprint(*fingerprint.pdq_image(frames[0]))
-        elif plan.fingerprint:
-            fp = self.fingerprint(data)
+        elif plan.fingerprint:  # metadata only: one reduced decode for the record's fingerprint
+            fp = Fingerprint(*self._guarded(lambda: fingerprint.pdq(data)))
         if plan.metadata is not None:
             body = self._write_metadata(fmt, body, body_scan, plan.metadata, source=found)
             applied.append(Applied(LabelKind.METADATA, "xmp-tc260"))

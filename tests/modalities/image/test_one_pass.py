@@ -1,0 +1,87 @@
+"""One decode, one encode: a labeling decodes the pixels at most once, encodes a lossy format at
+most once, and metadata-only labeling decodes nothing (counted on Pillow itself)."""
+
+import pytest
+from PIL import Image, ImageFile, TiffImagePlugin, WebPImagePlugin
+
+from synthgov.labeling.service import label_content
+from synthgov.modalities.base import ExplicitLabelSpec, LabelKind, LabelPlan, WatermarkOrder
+from synthgov.modalities.image import ImageHandler, handler
+from synthgov.provenance.label import AigcLabel
+
+LABEL = AigcLabel.first_write(label="1", producer="0011910000000000DEM00L10001", produce_id="one-pass")
+FORMATS = ["photo.jpg", "progressive.jpg", "photo.png", "alpha.png", "lossy.webp", "lossless.webp", "photo.tif",
+           "photo.gif"]
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    seen = {"decode": 0, "encode": 0, "scan": 0}
+    depth = [0]
+    save = Image.Image.save
+
+    def counting(load):
+        def counted_load(self, *args, **kwargs):
+            # an outermost load of an image with no pixel storage yet decodes it (plugins override load)
+            if depth[0] == 0 and self.__dict__.get("_im") is None:
+                seen["decode"] += 1
+            depth[0] += 1
+            try:
+                return load(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return counted_load
+
+    def counted_save(self, *args, **kwargs):
+        seen["encode"] += 1
+        return save(self, *args, **kwargs)
+
+    for cls in (ImageFile.ImageFile, TiffImagePlugin.TiffImageFile, WebPImagePlugin.WebPImageFile):
+        monkeypatch.setattr(cls, "load", counting(cls.__dict__["load"]))
+    monkeypatch.setattr(Image.Image, "save", counted_save)
+    for fmt, module in handler.CONTAINERS.items():
+        scan = module.scan
+
+        def counted_scan(data, _scan=scan):
+            seen["scan"] += 1
+            return _scan(data)
+
+        monkeypatch.setitem(handler.CONTAINERS, fmt, type("Counted", (), {"scan": staticmethod(counted_scan),
+                                                                        "write": staticmethod(module.write)}))
+    return seen
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_metadata_only_decodes_and_encodes_nothing(samples, counts, name):
+    out = ImageHandler().label(samples[name], LabelPlan(metadata=LABEL))
+    assert counts == {"decode": 0, "encode": 0, "scan": 2}  # the input, and the read-back check
+    assert [a.tag for a in out.applied] == ["metadata:xmp-tc260"]
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_metadata_only_with_fingerprint_decodes_once(samples, counts, name):
+    out = ImageHandler().label(samples[name], LabelPlan(metadata=LABEL, fingerprint=True))
+    assert counts["decode"] == 1 and counts["encode"] == 0 and out.fingerprint is not None
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_full_labeling_decodes_once_and_encodes_once(samples, counts, name):
+    plan = LabelPlan(metadata=LABEL, explicit=ExplicitLabelSpec("AI生成"), watermark=WatermarkOrder(7, b"k" * 32),
+                     fingerprint=True)
+    out = ImageHandler().label(samples[name], plan)
+    assert counts == {"decode": 1, "encode": 1, "scan": 3}  # input, encoded output, read-back
+    assert out.has(LabelKind.EXPLICIT) and out.has(LabelKind.METADATA) and out.fingerprint is not None
+    (mark,) = [a for a in out.applied if a.kind is LabelKind.WATERMARK]
+    assert mark.skipped is None or "too small" in mark.skipped  # lossless.webp is 300x200
+    reread = ImageHandler().read_labels(out.data)
+    assert [f.parsed.to_label() for f in reread.labels] == [LABEL]
+
+
+def test_the_service_adds_no_pass(platform, operator, samples, counts):
+    with platform.unit_of_work(operator) as ctx:
+        label_content(ctx, data=samples["photo.jpg"], user="u")
+    assert counts == {"decode": 1, "encode": 1, "scan": 3}
+    counts.update(decode=0, encode=0, scan=0)
+    with platform.unit_of_work(operator) as ctx:
+        label_content(ctx, data=samples["photo.jpg"], visible=False, watermark=False)
+    assert counts["encode"] == 0 and counts["decode"] == 1  # the PDQ fingerprint of the record
