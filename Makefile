@@ -24,6 +24,7 @@ run: install
 
 ## make test: the whole suite (SQLite; PostgreSQL too when SYNTHGOV_TEST_POSTGRES_URL is set)
 test: install
+	$(VENV)/bin/mypy src/synthgov
 	$(PY) -m pytest -q
 
 ## make bench: peers side by side; results go to docs/benchmarks.md
@@ -33,6 +34,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check
+	$(VENV)/bin/mypy src/synthgov
 
 clean:
 	rm -rf $(VENV) var bench/.corpus

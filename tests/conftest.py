@@ -123,9 +123,10 @@ def _pg_database() -> tuple[str, object]:
 
 
 def _backends() -> list:
-    # PostgreSQL is always a parameter, so that without a server its tests show as skipped (with the
-    # reason), not silently absent; in CI a missing server fails them
-    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+    # PostgreSQL is always a parameter, so that without a server its tests show as skipped (with
+    # the reason), not silently absent; in CI a missing server fails them
+    return [pytest.param("sqlite", id="sqlite"),
+            pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=_backends())

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from synthgov.errors import InvalidInput
 
@@ -20,14 +20,15 @@ def folder_of(path: Path) -> Path:
 
 
 @contextmanager
-def staged(path: Path, *, mode: int | None = None, text: bool = False) -> Iterator[tuple[IO, Path]]:
+def staged(path: Path, *, mode: int | None = None, text: bool = False) -> Iterator[tuple[IO[Any], Path]]:
     """A temporary file beside ``path``, fsynced when the block ends; the caller moves it into place
     (``os.replace``). On an error it is removed."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder_of(path))
     if mode is not None:
         os.fchmod(fd, mode)
     try:
-        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8"} if text else {})) as fh:
+        fh: IO[Any] = os.fdopen(fd, "w", encoding="utf-8") if text else os.fdopen(fd, "wb")
+        with fh:
             yield fh, Path(tmp)
             fh.flush()
             os.fsync(fh.fileno())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from synthgov.errors import ConfigurationError
 from synthgov.provenance.signing import Sm2Signer, key_id
@@ -36,7 +36,7 @@ class KeyRing:
             if not self.label_key_file.is_file():
                 raise ConfigurationError(f"signing key {self.label_key_file} is missing; run `synthgov init` first")
             self._cache["sm2"] = Sm2Signer.load(self.label_key_file)
-        return self._cache["sm2"]
+        return cast(Sm2Signer, self._cache["sm2"])
 
     def audit_signer(self) -> tuple[Any, str]:
         """The tree-head signer and its algorithm name."""
@@ -62,7 +62,7 @@ class KeyRing:
             if len(key) < 16:
                 raise ConfigurationError(f"watermark key {path} is shorter than 16 bytes")
             self._cache["watermark"] = key
-        return self._cache["watermark"]
+        return cast(bytes, self._cache["watermark"])
 
     def watermark_key(self, scheme: str) -> bytes:
         """The key of one watermark scheme, derived from the master key (HKDF)."""
@@ -71,7 +71,7 @@ class KeyRing:
         cache = f"watermark:{scheme}"
         if cache not in self._cache:
             self._cache[cache] = scheme_key(self.watermark_master, scheme)
-        return self._cache[cache]
+        return cast(bytes, self._cache[cache])
 
     @property
     def pinned_key_ids(self) -> set[str]:
@@ -86,4 +86,4 @@ class KeyRing:
             if self.signing and self.label_key_file.is_file():
                 ids.add(self._sm2().key_id)
             self._cache["pinned"] = ids
-        return self._cache["pinned"]
+        return cast(set[str], self._cache["pinned"])

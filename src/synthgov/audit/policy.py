@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 MIN_RETENTION_DAYS = 183  # six months: Labeling Measures Art. 9, Cybersecurity Law Art. 21
+
+if TYPE_CHECKING:
+    from synthgov.config import Settings
 
 
 @dataclass(frozen=True)
@@ -17,5 +21,5 @@ class AuditPolicy:
         return max(self.retention_by_kind.get(kind, self.retention_days), MIN_RETENTION_DAYS)
 
 
-def from_settings(settings) -> AuditPolicy:  # noqa: ANN001
+def from_settings(settings: Settings) -> AuditPolicy:
     return AuditPolicy(settings.audit_hash, settings.audit_retention_days, dict(settings.audit_retention_by_kind))

@@ -14,8 +14,9 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from synthgov.audit.events import AuditPurged, HoldPlaced, HoldReleased
@@ -31,6 +32,11 @@ from synthgov.permissions import require
 
 LEVEL_SHIFT = 48
 EXPORT_FORMAT = "synthgov-audit-export"
+
+
+def _table(model: type) -> Table:
+    """A model's Core table (Core statements: the ORM paths cost more than the hashing)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def node_id(level: int, index: int) -> int:
@@ -62,7 +68,7 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
         return []
     session = ctx.session
     conn = session.connection()  # Core statements: the ORM paths cost more than the hashing
-    state = AuditLogState.__table__
+    state = _table(AuditLogState)
     row = conn.execute(
         update(state)
         .where(state.c.id == 1)
@@ -80,7 +86,7 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
     hashes: dict[int, bytes] = {}
     if merged:
         ids = [node_id(level, index) for level, index in merged]
-        nodes_table = AuditNode.__table__
+        nodes_table = _table(AuditNode)
         hashes = dict(conn.execute(select(nodes_table.c.id, nodes_table.c.hash).where(nodes_table.c.id.in_(ids))).all())
         if len(hashes) != len(ids):
             raise ProofError(
@@ -90,7 +96,8 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
     compact.size = start
     at, actor = ctx.clock(), ctx.actor.ref
     stamp = at.isoformat(timespec="microseconds")
-    rows, nodes = [], []
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
     for offset, event in enumerate(events):
         idx = start + offset
         subject = event.subject
@@ -99,8 +106,8 @@ def record_many(ctx: Ctx, events: list[Event]) -> list[int]:
         rows.append({"idx": idx, "kind": event.kind, "at": at, "actor": actor, "subject": subject, "leaf": leaf,
                      "leaf_hash": leaf_hash})
         nodes.extend({"id": node_id(lv, ix), "hash": h} for lv, ix, h in compact.append(leaf_hash))
-    conn.execute(insert(AuditEvent.__table__), rows)
-    conn.execute(insert(AuditNode.__table__), nodes)
+    conn.execute(insert(_table(AuditEvent)), rows)
+    conn.execute(insert(_table(AuditNode)), nodes)
     return [r["idx"] for r in rows]
 
 
@@ -115,7 +122,7 @@ def _tree(alg: str) -> Tree:
 
 
 def _state(ctx: Ctx) -> tuple[int, Tree]:
-    state = AuditLogState.__table__
+    state = _table(AuditLogState)
     row = ctx.session.connection().execute(select(state.c.size, state.c.hash_alg).where(state.c.id == 1)).one()
     return row.size, _tree(row.hash_alg or ctx.policy(AuditPolicy).hash_alg)
 
@@ -136,7 +143,7 @@ class NodeStore:
 
         compute(record_id)  # dry run: which nodes does it need?
         missing = [i for i in wanted if i not in self.cache]
-        table = AuditNode.__table__
+        table = _table(AuditNode)
         conn = self.session.connection()
         for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
             self.cache.update(conn.execute(select(table.c.id, table.c.hash).where(table.c.id.in_(chunk))).all())
@@ -181,7 +188,7 @@ def keep_tree_head(ctx: Ctx) -> SignedTreeHead:
 
 
 def _kept(ctx: Ctx, size: int) -> SignedTreeHead | None:
-    table = AuditTreeHead.__table__
+    table = _table(AuditTreeHead)
     row = ctx.session.connection().execute(select(table).where(table.c.size == size)).one_or_none()
     return None if row is None else _sth(row)
 
@@ -253,7 +260,7 @@ def verify_log(ctx: Ctx, *, progress: Callable[[int], None] | None = None, chunk
     compact = CompactRange(tree)
     rehash = tree.leaf
     expected = 0
-    table = AuditEvent.__table__
+    table = _table(AuditEvent)
     while True:
         rows = ctx.session.execute(
             select(table.c.idx, table.c.leaf, table.c.leaf_hash)
@@ -315,7 +322,7 @@ def export_lines(ctx: Ctx, *, start: datetime | None, end: datetime | None) -> I
     yield json.dumps({"format": EXPORT_FORMAT, "version": 1, "hash_alg": tree.alg, "first": first, "last": last,
                       "tree_size": sth.size, "from": start.isoformat() if start else None,
                       "to": end.isoformat() if end else None})
-    table = AuditEvent.__table__
+    table = _table(AuditEvent)
     cursor = first
     while cursor < last:
         rows = ctx.session.execute(
@@ -327,10 +334,14 @@ def export_lines(ctx: Ctx, *, start: datetime | None, end: datetime | None) -> I
         cursor = rows[-1][0] + 1
     ranges = outside_ranges(0, sth.size, first, last)
     store = NodeStore(ctx)
-    hashes = [store.run(lambda sub, lo=lo, hi=hi: tree.subtree_root(lo, hi, sub)) for lo, hi in ranges]
+    hashes = [_subtree(store, tree, lo, hi) for lo, hi in ranges]
     yield json.dumps({"subtrees": [{"lo": lo, "hi": hi, "hash": h.hex()} for (lo, hi), h in zip(ranges, hashes,
                                                                                              strict=True)]})
     yield json.dumps({"tree_head": sth.to_dict()})
+
+
+def _subtree(store: NodeStore, tree: Tree, lo: int, hi: int) -> bytes:
+    return cast(bytes, store.run(lambda sub: tree.subtree_root(lo, hi, sub)))
 
 
 def outside_ranges(lo: int, hi: int, first: int, last: int) -> list[tuple[int, int]]:

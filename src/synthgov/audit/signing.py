@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from synthgov.errors import ConfigurationError
 from synthgov.provenance.signing import PemKeyPair, verify_sm2
@@ -38,7 +39,7 @@ class SignedTreeHead:
 
 
 class Ed25519Signer(PemKeyPair):
-    def __init__(self, key) -> None:
+    def __init__(self, key: Any) -> None:
         from cryptography.hazmat.primitives import serialization
 
         self._key = key
@@ -94,7 +95,11 @@ def verify_tree_head(sth: SignedTreeHead, public_key_hex: str | None = None) -> 
         from cryptography.hazmat.primitives import serialization
 
         try:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
             key = serialization.load_der_public_key(spki)
+            if not isinstance(key, Ed25519PublicKey):
+                return False
             key.verify(signature, sth.message())
         except (InvalidSignature, ValueError, TypeError, AttributeError):
             return False

@@ -40,6 +40,7 @@ class LazyGroup(TyperGroup):
 
 def _load(mount: CliMount) -> Any:
     target = resolve(mount.target)
+    command: Any
     if mount.group:
         target.rich_markup_mode = None  # plain help: rich's help renderer alone costs ~90 ms to import
         command = typer.main.get_group(target)

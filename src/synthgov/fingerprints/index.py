@@ -20,7 +20,8 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 def hamming(query: bytes, table: np.ndarray) -> np.ndarray:
     """Hamming distances from one hash to an (n, bytes) uint8 array of hashes of the same length."""
     q = np.frombuffer(query, dtype=np.uint8)
-    return _POPCOUNT[np.bitwise_xor(table, q)].sum(axis=1, dtype=np.int32)
+    counts: np.ndarray = _POPCOUNT[np.bitwise_xor(table, q)].sum(axis=1, dtype=np.int32)
+    return counts
 
 
 def distance(a: bytes, b: bytes) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -38,7 +38,7 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from synthgov.identity.service import list_api_keys
 
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"id": k.id, "name": k.name, "permissions": k.permissions, "created_at": k.created_at.isoformat(),
              "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None}
             for k in list_api_keys(ctx)

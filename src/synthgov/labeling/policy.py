@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from synthgov.modalities.base import ExplicitLabelSpec
+
+if TYPE_CHECKING:
+    from synthgov.config import Settings
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class LabelingPolicy:
     max_input_bytes: int
 
 
-def from_settings(settings) -> LabelingPolicy:  # noqa: ANN001 - the only place settings are read
+def from_settings(settings: Settings) -> LabelingPolicy:
     return LabelingPolicy(
         service_name=settings.service_name,
         model_name=settings.model_name,

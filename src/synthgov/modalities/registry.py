@@ -14,7 +14,7 @@ REQUIRED = ("modality", "name", "version", "accept", "format_info", "examples", 
 C = TypeVar("C")
 
 
-def builtin_handlers() -> list[type]:
+def builtin_handlers() -> list[Any]:
     from synthgov.modalities.image import ImageHandler
 
     return [ImageHandler]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -90,7 +91,7 @@ def signed_message(label: str, producer: str, produce_id: str) -> bytes:
     return ",".join(f"{json.dumps(k)}:{json.dumps(v, ensure_ascii=False)}" for k, v in parts).encode()
 
 
-def validate_fields(fields: dict[str, object]) -> list[str]:
+def validate_fields(fields: Mapping[str, object]) -> list[str]:
     errors: list[str] = []
     for key in fields:
         if key not in FIELD_ORDER:

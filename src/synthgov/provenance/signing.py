@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from synthgov.errors import ConfigurationError
 
@@ -46,7 +47,7 @@ def _tongsuo():
 class PemKeyPair:
     """What every signing key pair shares: PKCS#8 PEM export and a key id from its SPKI."""
 
-    _key: object
+    _key: Any
     spki: bytes
 
     def _serialization(self):  # the serialization module of the backend that made the key
@@ -67,7 +68,7 @@ class PemKeyPair:
 class Sm2Signer(PemKeyPair):
     """An SM2 private key. Keys never leave the data folder; only the SPKI travels in labels."""
 
-    _key: object
+    _key: Any
     spki: bytes
 
     def _serialization(self):
@@ -183,7 +184,8 @@ def check_security_data(reserved: str, message: bytes, pinned: set[str]) -> Sign
     sd = obj.get("SecurityData") if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
         return SignatureCheck(SignatureVerdict.OPAQUE, detail="reserved field holds no SecurityData object")
-    entries = sd.get("PubSD") if isinstance(sd.get("PubSD"), list) else []
+    found = sd.get("PubSD")
+    entries: list[Any] = found if isinstance(found, list) else []
     sigs = [e for e in entries if isinstance(e, dict) and e.get("Type") == "DS"]
     keys = [e for e in entries if isinstance(e, dict) and e.get("Type") == "PubKey"]
     if not sigs:

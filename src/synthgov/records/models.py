@@ -28,7 +28,7 @@ class GenerationRecord(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     input_sha256: Mapped[str] = mapped_column(String(64), index=True)
     output_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    labels_applied: Mapped[list] = mapped_column(JSON)
+    labels_applied: Mapped[list[str]] = mapped_column(JSON)
     metadata_label: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str | None] = mapped_column(String(16))
     demo: Mapped[bool] = mapped_column(default=False)

@@ -75,7 +75,7 @@ def fingerprint_index(ctx: Ctx, *, modality: str) -> FingerprintIndex:
             GenerationRecord.modality == modality, GenerationRecord.fingerprint.is_not(None))
     ).all()
     index = LinearIndex()
-    index.add([r[0] for r in rows], [r[1] for r in rows])
+    index.add([r[0] for r in rows], [bytes(r[1] or b"") for r in rows])
     return index
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from synthgov.config import Settings
 
 
 @dataclass(frozen=True)
@@ -12,7 +16,7 @@ class TracingPolicy:
     max_input_bytes: int
 
 
-def from_settings(settings) -> TracingPolicy:  # noqa: ANN001
+def from_settings(settings: Settings) -> TracingPolicy:
     return TracingPolicy(
         watermark=settings.watermark,
         fingerprint_max_distance=settings.fingerprint_max_distance,

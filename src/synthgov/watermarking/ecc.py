@@ -24,7 +24,8 @@ class ConvolutionalCode:
         return len(self.polys) * (info_bits + self.constraint - 1)
 
     def encode(self, bits: list[int]) -> np.ndarray:
-        state, out, mask = 0, [], (1 << self.constraint) - 1
+        out: list[int] = []
+        state, mask = 0, (1 << self.constraint) - 1
         for b in [*bits, *[0] * (self.constraint - 1)]:
             state = ((state << 1) | b) & mask
             out.extend(bin(state & poly).count("1") & 1 for poly in self.polys)

@@ -141,7 +141,7 @@ class _Plan:
 
         count = self.carriers.counts[plane]
         if all(self.carriers.everywhere[plane]):
-            carrier_work = np.ones((self.work_size[1], self.work_size[0]), dtype=np.float32)
+            carrier_work: np.ndarray = np.ones((self.work_size[1], self.work_size[0]), dtype=np.float32)
         else:
             resized = self.carriers.masks[plane].resize(self.work_size, Image.Resampling.BILINEAR)
             carrier_work = np.asarray(resized, np.float32) / 255

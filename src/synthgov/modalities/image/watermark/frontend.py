@@ -71,12 +71,14 @@ def fold(w: np.ndarray, scale: float, angle: float, period: int) -> np.ndarray:
     pr, pc = -(-rows // period) * period, -(-cols // period) * period
     padded = np.zeros((pr, pc), dtype=np.float32)
     padded[:rows, :cols] = samples
-    return padded.reshape(pr // period, period, pc // period, period).sum(axis=(0, 2))
+    folded: np.ndarray = padded.reshape(pr // period, period, pc // period, period).sum(axis=(0, 2))
+    return folded
 
 
 def block_mean(w: np.ndarray, k: int) -> np.ndarray:
     h, wd = (w.shape[0] // k) * k, (w.shape[1] // k) * k
-    return w[:h, :wd].reshape(h // k, k, wd // k, k).mean(axis=(1, 3))
+    means: np.ndarray = w[:h, :wd].reshape(h // k, k, wd // k, k).mean(axis=(1, 3))
+    return means
 
 
 def fill_band(y: np.ndarray, band: int) -> np.ndarray:
@@ -85,10 +87,11 @@ def fill_band(y: np.ndarray, band: int) -> np.ndarray:
     from scipy.ndimage import binary_dilation, uniform_filter
 
     mean = uniform_filter(y, 5)
-    flat = (uniform_filter(y * y, 5) - mean * mean) < 0.02  # constant fill, not merely smooth areas
+    flat: np.ndarray = (uniform_filter(y * y, 5) - mean * mean) < 0.02  # constant fill, not merely smooth areas
     if not flat.any():
         return flat
-    return binary_dilation(flat, iterations=band)
+    banded: np.ndarray = binary_dilation(flat, iterations=band)
+    return banded
 
 
 def planes(image: Image.Image, work: int, cfg: ImageWatermarkConfig) -> list[np.ndarray]:

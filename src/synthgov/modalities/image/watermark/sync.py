@@ -19,15 +19,17 @@ from synthgov.modalities.image.watermark.patterns import matched
 
 
 def z_map(xc: np.ndarray) -> np.ndarray:
-    return (xc - xc.mean()) / (xc.std() + 1e-9)
+    z: np.ndarray = (xc - xc.mean()) / (xc.std() + 1e-9)
+    return z
 
 
 def combined_pilot_map(maps: list[np.ndarray]) -> np.ndarray:
     """The planes' pilot z-maps combined (equal weights, still z-scores under noise)."""
-    return sum(maps) / np.sqrt(len(maps))
+    combined: np.ndarray = sum(maps) / np.sqrt(len(maps))
+    return combined
 
 
-def peaks(maps: list[np.ndarray], count: int) -> list[tuple[float, int, int, list]]:
+def peaks(maps: list[np.ndarray], count: int) -> list[tuple[float, int, int, list[float]]]:
     """The ``count`` best cyclic shifts in the planes' pilot z-maps, as (combined z-score, dy, dx,
     each plane's own z-score there)."""
     work = combined_pilot_map(maps)
@@ -61,7 +63,7 @@ def oriented_maps(folded: list[np.ndarray], key: bytes, cfg: ImageWatermarkConfi
 
 
 def oriented_shifts(folded: list[np.ndarray], key: bytes,
-                    cfg: ImageWatermarkConfig) -> list[tuple[float, int, int, list, int]]:
+                    cfg: ImageWatermarkConfig) -> list[tuple[float, int, int, list[float], int]]:
     """The cfg.shifts best (z-score, dy, dx, each plane's z, orientation) over all eight orientations: the
     decodings per geometry (and so the false-positive bound) stay the same. The shift applies to the
     folded tile before it is oriented."""
