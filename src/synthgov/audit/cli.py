@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from synthgov.cli.common import err_console, exit_with, operator, out_console, platform, print_json
+from synthgov.cli import common
+from synthgov.cli.common import exit_with, operator, platform, print_json
 from synthgov.errors import InvalidInput
 
 app = typer.Typer(help="The tamper-evident audit log (RFC 9162 Merkle tree).", no_args_is_help=True)
@@ -37,7 +38,7 @@ def verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                            console=err_console, transient=True, disable=total < 10_000)
+                            console=common.err_console, transient=True, disable=total < 10_000)
         with progress:
             task = progress.add_task("verify", total=total)
             result = service.verify_log(ctx, progress=lambda n: progress.advance(task, n))
@@ -45,11 +46,11 @@ def verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         print_json({"ok": result.ok, "entries": result.entries, "purged": result.purged,
                     "tree_heads_checked": result.tree_heads_checked, "root": result.root, "problems": result.problems})
     elif result.ok:
-        out_console.print(f"[green]ok[/]: {result.entries} entries ({result.purged} purged, hash only), "
+        common.out_console.print(f"[green]ok[/]: {result.entries} entries ({result.purged} purged, hash only), "
                           f"{result.tree_heads_checked} signed tree heads consistent; root {result.root}")
     else:
         for problem in result.problems:
-            out_console.print(f"[red]FAILED[/]: {problem}")
+            common.out_console.print(f"[red]FAILED[/]: {problem}")
     if not result.ok:
         exit_with(1)
 
@@ -110,7 +111,7 @@ def export(
             fh.write(line + "\n")
             lines += 1
     os.replace(tmp, output)
-    out_console.print(f"exported {max(lines - 3, 0)} entries to {output}")
+    common.out_console.print(f"exported {max(lines - 3, 0)} entries to {output}")
 
 
 @app.command("purge")
@@ -127,7 +128,7 @@ def purge(
         print_json(result)
     else:
         verb = "would purge" if dry_run else "purged"
-        out_console.print(f"{verb} {result['purged']} entries {result['by_kind']}; {result['held']} kept by holds")
+        common.out_console.print(f"{verb} {result['purged']} entries {result['by_kind']}; {result['held']} kept by holds")
 
 
 @hold_app.command("add")
@@ -141,7 +142,7 @@ def hold_add(
 
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         hold = service.place_hold(ctx, subject=subject, kind=kind, reason=reason)
-    out_console.print(f"hold {hold.id} placed")
+    common.out_console.print(f"hold {hold.id} placed")
 
 
 @hold_app.command("list")
@@ -163,4 +164,4 @@ def hold_release(hold_id: Annotated[str, typer.Argument(help="Hold id")]) -> Non
 
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         service.release_hold(ctx, hold_id=hold_id)
-    out_console.print(f"hold {hold_id} released")
+    common.out_console.print(f"hold {hold_id} released")
