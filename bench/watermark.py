@@ -22,6 +22,8 @@ from PIL import Image, ImageDraw
 
 from bench.watermark_robustness import attacks, psnr
 from synthgov.modalities.image import watermark as wm
+from synthgov.modalities.image.watermark.config import DEFAULT
+from synthgov.watermarking.payload import DecodeStats
 
 PHOTOS = Path(__file__).parents[1] / "tests" / "fixtures" / "photos"
 MORE_PHOTOS = Path(__file__).parent / "photos"
@@ -255,20 +257,20 @@ def _fp_worker(seed: int) -> tuple[int, int, int]:
     """Decode unmarked images (random crops and scales of the photographs) until enough attempts."""
     rng = np.random.default_rng(seed)
     photos = [photo for _, photo in photographs()] + [screenshot_like()]
-    stats: dict = {}
+    stats = DecodeStats()
     images = hits = 0
-    while stats.get("decodes", 0) < FP_ATTEMPTS // 2:
+    while stats.decodes < FP_ATTEMPTS // 2:
         src = photos[int(rng.integers(len(photos)))]
         w, h = src.size
         cw, ch = int(w * rng.uniform(0.4, 1.0)), int(h * rng.uniform(0.4, 1.0))
         x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
         crop = src.crop((x, y, x + cw, y + ch))
-        if min(crop.size) < wm.MIN_DETECT_SIDE:
+        if min(crop.size) < DEFAULT.min_detect_side:
             continue
         # force every decoding to run, each with the whole candidate list (the worst case)
         hits += wm.detect(crop, KEY, z_min=-1e9, list_z=-1e9, stats=stats) is not None
         images += 1
-    return stats["decodes"], stats["mac_checks"], images, hits
+    return stats.decodes, stats.mac_checks, images, hits
 
 
 def false_positives() -> dict:
@@ -276,8 +278,8 @@ def false_positives() -> dict:
         parts = list(pool.map(_fp_worker, (11, 12)))
     return {"decode_attempts": sum(p[0] for p in parts), "mac_checks": sum(p[1] for p in parts),
             "images": sum(p[2] for p in parts), "false_positives": sum(p[3] for p in parts),
-            "bound_per_attempt": f"{wm.LIST_SIZE} candidate words x 2^-32 (32-bit keyed MAC)",
-            "bound_per_image": f"{wm.MAX_MAC_CHECKS} MAC checks x 2^-32 = {wm.MAX_MAC_CHECKS / 2**32:.1e}"}
+            "bound_per_attempt": f"{DEFAULT.list_size} candidate words x 2^-32 (32-bit keyed MAC)",
+            "bound_per_image": f"{DEFAULT.budget.mac_checks} MAC checks x 2^-32 = {DEFAULT.budget.bound:.1e}"}
 
 
 def _speed() -> dict:

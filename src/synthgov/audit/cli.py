@@ -128,7 +128,8 @@ def purge(
         print_json(result)
     else:
         verb = "would purge" if dry_run else "purged"
-        common.out_console.print(f"{verb} {result['purged']} entries {result['by_kind']}; {result['held']} kept by holds")
+        common.out_console.print(
+            f"{verb} {result['purged']} entries {result['by_kind']}; {result['held']} kept by holds")
 
 
 @hold_app.command("add")

@@ -43,7 +43,7 @@ def new_produce_id() -> str:
     return uuid.uuid4().hex
 
 
-def check_extension(ctx: Ctx, name: str | None, fmt: FormatInfo | MediaInfo, role: str = "input") -> None:
+def check_extension(ctx: Ctx, name: str | None, fmt: FormatInfo, role: str = "input") -> None:
     """A known media extension that disagrees with the content is an error, not a guess."""
     if not name:
         return

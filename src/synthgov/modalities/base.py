@@ -36,11 +36,9 @@ class FormatInfo:
 
 
 @dataclass(frozen=True)
-class MediaInfo:
-    modality: str
-    format: str
-    media_type: str
-    extensions: tuple[str, ...]
+class MediaInfo(FormatInfo):
+    """What the container walk found (no pixels decoded)."""
+
     width: int | None = None
     height: int | None = None
     frames: int = 1  # frames or pages
