@@ -85,3 +85,22 @@ def test_the_service_adds_no_pass(platform, operator, samples, counts):
     with platform.unit_of_work(operator) as ctx:
         label_content(ctx, data=samples["photo.jpg"], visible=False, watermark=False)
     assert counts["encode"] == 0 and counts["decode"] == 1  # the PDQ fingerprint of the record
+
+
+def test_a_16_bit_png_is_refused_for_its_real_cause_and_labels_metadata_only():
+    import io
+
+    import numpy as np
+
+    from synthgov.errors import UnsupportedMedia
+
+    buf = io.BytesIO()
+    Image.fromarray((np.arange(300 * 400, dtype=np.uint16).reshape(300, 400) * 7).astype(np.uint16)).save(buf, "PNG")
+    data = buf.getvalue()
+    for plan in (LabelPlan(metadata=LABEL, explicit=ExplicitLabelSpec("AI生成")),
+                 LabelPlan(metadata=LABEL, watermark=WatermarkOrder(1, b"k" * 32))):
+        with pytest.raises(UnsupportedMedia, match=r"16-bit .*mode I;16.*metadata-only"):
+            ImageHandler().label(data, plan)
+    out = ImageHandler().label(data, LabelPlan(metadata=LABEL))
+    with Image.open(io.BytesIO(out.data)) as im:
+        assert im.mode == "I;16" and out.data != data

@@ -18,7 +18,10 @@ DRAWABLE_MODES = {"RGB", "RGBA", "L", "LA", "P", "PA", "CMYK", "1"}
 
 def frames(im: Image.Image) -> list[Image.Image]:
     if im.mode not in DRAWABLE_MODES:
-        raise UnsupportedMedia(f"drawing a visible label on {im.mode} images is not supported; use --no-visible")
+        kind = "16-bit or floating-point" if im.mode.startswith(("I", "F")) else im.mode
+        raise UnsupportedMedia(
+            f"{kind} samples (mode {im.mode}) cannot carry a visible label or a watermark without losing "
+            "precision (both need 8-bit samples); label this file metadata-only (--no-visible --no-watermark)")
     return [frame.copy() for frame in ImageSequence.Iterator(im)]
 
 
