@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 RESULTS = Path(__file__).parent / "results"
-BENCHES = ("labels", "audit", "watermark")
+BENCHES = ("labels", "audit", "watermark", "cli")
 
 
 def main(argv: list[str]) -> None:
@@ -213,6 +213,20 @@ def watermark_chart(r: dict, path: Path) -> None:
     im.save(path, optimize=True)
 
 
+def _cli(r: dict) -> str:
+    rows = "\n".join(f"| {k} | {v} ms | {r.get('ratios', {}).get(k, '')} |" for k, v in r["ms"].items())
+    return f"""## CLI start-up
+
+Command: `make bench` (or `python -m bench cli`), run {r['when']} on {r['machine']}; whole processes, best
+of {r['rounds']}. Commands import what they need only when they run, so help never loads the platform
+(the aim: under 150 ms; the peer: exiftool starting and writing one file).
+
+| Command | Best | × exiftool write |
+|---|---|---|
+{rows}
+"""
+
+
 def write_docs(results: dict) -> None:
     parts = ["# Benchmarks\n\nProduced by `make bench` (`python -m bench`); raw numbers in `bench/results/*.json`. "
              "Machines are shared and noisy, so compare the **ratios** measured side by side in one run, not "
@@ -221,6 +235,8 @@ def write_docs(results: dict) -> None:
         parts.append(_labels(results["labels"]))
     if "audit" in results:
         parts.append(_audit(results["audit"]))
+    if "cli" in results:
+        parts.append(_cli(results["cli"]))
     if "watermark" in results:
         watermark_chart(results["watermark"], ROOT / "docs" / "images" / "watermark-robustness.png")
         parts.append(_watermark(results["watermark"]))

@@ -44,3 +44,24 @@ def test_labeled_files_trace_by_label_not_fingerprint(platform, operator, sample
         outcome = label_content(ctx, data=samples["photo.jpg"])
         result = inspect_content(ctx, data=outcome.data)
     assert result.labels[0].record and result.fingerprint_matches == []
+
+
+def test_answers_say_whether_a_file_is_the_input_or_a_near_copy_of_the_output(platform, operator, samples):
+    """A real photograph that was only the input of an edit is not reported as generated."""
+    from synthgov.tracing.schemas import Relation
+
+    original = samples["photo.png"]
+    with platform.unit_of_work(operator) as ctx:
+        outcome = label_content(ctx, data=original, watermark=False)
+        source = inspect_content(ctx, data=original)
+        output = inspect_content(ctx, data=outcome.data)
+        copy = inspect_content(ctx, data=strip(outcome.data))
+    assert [(m.relation, m.record.id) for m in source.content_matches] == [(Relation.INPUT, outcome.record.id)]
+    assert source.status is Status.UNLABELED and source.labels == []
+    assert source.fingerprint_matches and source.fingerprint_matches[0].also_input
+    assert any("input of record" in n for n in source.notes) and any("not content this provider" in n
+                                                                    for n in source.notes)
+    assert [m.relation for m in output.content_matches] == [Relation.OUTPUT]
+    assert copy.content_matches == [] and not copy.fingerprint_matches[0].also_input
+    assert copy.fingerprint_matches[0].relation is Relation.NEAR_OUTPUT
+    assert copy.to_dict()["fingerprint_matches"][0]["relation"] == "near-copy-of-output"

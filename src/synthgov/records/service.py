@@ -45,6 +45,16 @@ def by_watermark(ctx: Ctx, *, scheme: str, payload: str) -> GenerationRecord | N
         .where(WatermarkPayload.scheme == scheme, WatermarkPayload.payload == payload))
 
 
+def by_content(ctx: Ctx, *, sha256: str, limit: int = 5) -> list[tuple[str, GenerationRecord]]:
+    """Records this exact content (SHA-256) was the ``"output"`` or the ``"input"`` of, outputs first."""
+    out: list[tuple[str, GenerationRecord]] = []
+    for relation, column in (("output", GenerationRecord.output_sha256), ("input", GenerationRecord.input_sha256)):
+        rows = ctx.session.scalars(select(GenerationRecord).where(column == sha256)
+                                   .order_by(GenerationRecord.created_at).limit(limit))
+        out.extend((relation, r) for r in rows)
+    return out
+
+
 def view(ctx: Ctx, record: GenerationRecord) -> RecordOut | RecordRef:
     """The record as this actor may see it."""
     if ctx.actor.can(RecordsPermission.RECORD_READ):

@@ -96,6 +96,8 @@ def _print(r: Inspection) -> None:
     elif mark is not None:
         out_console.print(f"  watermark: [dim]{'none found' if mark.checked else mark.detail}[/]")
     for m in r.fingerprint_matches:
-        out_console.print(f"  [cyan]fingerprint match[/] (PDQ distance {m.distance}, not a label): {_who(m.record)}")
+        source = "; [yellow]this very file is that record's input (the source of an edit)[/]" if m.also_input else ""
+        out_console.print(f"  [cyan]fingerprint match[/] (PDQ distance {m.distance}, not a label): a near copy of "
+                          f"the output of {_who(m.record)}{source}")
     for note in r.notes:
         out_console.print(f"  [dim]note: {note}[/]")

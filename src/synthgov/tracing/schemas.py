@@ -61,12 +61,34 @@ class WatermarkFinding:
     record: RecordOut | RecordRef | None = None
 
 
+class Relation(StrEnum):
+    """What an inspected file is to a record, when it is not traced by a label."""
+
+    OUTPUT = "output"  # byte-identical to the output of the record (the labeled file itself)
+    INPUT = "input"  # byte-identical to the input of the record: a source, not generated content
+    NEAR_OUTPUT = "near-copy-of-output"  # perceptually close to the output (PDQ): a re-encoded or edited copy
+
+
+@dataclass
+class ContentMatch:
+    relation: Relation
+    record: RecordOut | RecordRef
+
+    @property
+    def says(self) -> str:
+        return {Relation.OUTPUT: "this is the output of record {}",
+                Relation.INPUT: "this is the input of record {} (a source, not generated content)",
+                Relation.NEAR_OUTPUT: "a near copy of the output of record {}"}[self.relation].format(self.record.id)
+
+
 @dataclass
 class FingerprintFinding:
     distance: int
     variant: int
     record: RecordOut | RecordRef
     match: str = "fingerprint"  # not a label: a perceptual near-copy
+    relation: Relation = Relation.NEAR_OUTPUT
+    also_input: bool = False  # the same record's input is this very file: it was the source of an edit
 
 
 @dataclass
@@ -83,6 +105,7 @@ class Inspection:
     notes: list[str] = field(default_factory=list)
     watermark: WatermarkFinding | None = None  # None: not looked for (metadata already traced it)
     fingerprint_matches: list[FingerprintFinding] = field(default_factory=list)
+    content_matches: list[ContentMatch] = field(default_factory=list)  # by SHA-256: output or input of records
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

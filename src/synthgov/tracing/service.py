@@ -17,7 +17,15 @@ from synthgov.provenance.signing import SignatureCheck, SignatureVerdict, check_
 from synthgov.records import service as records
 from synthgov.tracing.permissions import TracingPermission
 from synthgov.tracing.policy import TracingPolicy
-from synthgov.tracing.schemas import FingerprintFinding, Inspection, LabelFinding, Status, WatermarkFinding
+from synthgov.tracing.schemas import (
+    ContentMatch,
+    FingerprintFinding,
+    Inspection,
+    LabelFinding,
+    Relation,
+    Status,
+    WatermarkFinding,
+)
 
 __all__ = ["Inspection", "Status", "inspect_content", "inspect_or_error"]
 
@@ -68,9 +76,18 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
     if (deep or not traced) and isinstance(handler, Watermarker) and policy.watermark:
         mark = read_watermark(ctx, data=data, handler=handler)
         traced = traced or mark.record is not None
+    exact = [ContentMatch(Relation(relation), records.view(ctx, record))
+             for relation, record in records.by_content(ctx, sha256=digest)]
+    notes = list(report.notes)
+    inputs = {m.record.id for m in exact if m.relation is Relation.INPUT}
     matches: list[FingerprintFinding] = []
     if (deep or not traced) and isinstance(handler, Fingerprinter):
         matches = find_by_fingerprint(ctx, data=data, handler=handler)
+        for m in matches:
+            m.also_input = m.record.id in inputs
+    notes.extend(m.says for m in exact)
+    if inputs and not findings and not (mark and mark.present):
+        notes.append("this file is the unmodified input of an edit, not content this provider generated")
     if not findings:
         status = Status.UNLABELED
     elif report.problems or any(not f.conformant or f.signature.verdict is SignatureVerdict.TAMPERED
@@ -89,9 +106,10 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
         sha256=digest,
         labels=findings,
         problems=list(report.problems),
-        notes=list(report.notes),
+        notes=notes,
         watermark=mark,
         fingerprint_matches=matches,
+        content_matches=exact,
     )
 
 
