@@ -21,7 +21,7 @@ from synthgov.errors import SynthgovError
 class LazyGroup(TyperGroup):
     """A group whose domain commands are imported when they are run (or their own help is asked)."""
 
-    mounts: dict[str, CliMount] = {}  # noqa: RUF012 - filled once by main()
+    mounts: dict[str, CliMount]  # set by main() before the group runs
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.mounts if n not in self.commands)]

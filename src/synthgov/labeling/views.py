@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from synthgov.api.deps import ActorDep, PlatformDep, read_upload
-from synthgov.labeling.service import label_content
+from synthgov.labeling.service import LabelOutcome, label_content
 
 router = APIRouter(tags=["labeling"])
 
@@ -36,7 +36,7 @@ async def create_label(
 ) -> Response:
     data = await read_upload(file, platform.settings.max_input_bytes)
 
-    def work():  # noqa: ANN202
+    def work() -> LabelOutcome:
         with platform.unit_of_work(actor) as ctx:
             return label_content(ctx, data=data, filename=file.filename, user=user, visible=visible,
                                  watermark=watermark)

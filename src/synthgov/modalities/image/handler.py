@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,7 @@ from synthgov.modalities.image.watermark import SCHEME, ImageWatermark, ImageWat
 from synthgov.provenance.label import AigcLabel
 from synthgov.watermarking.scheme import TooSmall
 
+T = TypeVar("T")
 CONTAINERS = {
     ImageFormat.JPEG: jpeg,
     ImageFormat.PNG: png,
@@ -128,7 +130,7 @@ class ImageHandler:
         return out
 
     # -- decoding, guarded ---------------------------------------------------------------------
-    def _guarded(self, work, what: str = "decoded"):  # noqa: ANN001, ANN202 - a thunk and its result
+    def _guarded(self, work: Callable[[], T], what: str = "decoded") -> T:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
