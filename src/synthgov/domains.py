@@ -145,7 +145,7 @@ def validate(manifests: Iterable[Manifest]) -> Domains:
     def unique(what: str, values: list[tuple[str, str]]) -> None:
         seen: dict[str, str] = {}
         for value, owner in values:
-            if value in seen and seen[value] != owner or value in seen and what == "domain":
+            if value in seen:
                 problems.append(f"{what} {value!r} is declared by both {seen[value]} and {owner}")
             seen[value] = owner
 

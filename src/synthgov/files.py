@@ -20,9 +20,10 @@ def folder_of(path: Path) -> Path:
 
 
 @contextmanager
-def staged(path: Path, *, mode: int | None = None, text: bool = False) -> Iterator[tuple[IO[Any], Path]]:
-    """A temporary file beside ``path``, fsynced when the block ends; the caller moves it into place
-    (``os.replace``). On an error it is removed."""
+def staged(path: Path, *, mode: int | None = None, text: bool = False,
+           publish: bool = False) -> Iterator[tuple[IO[Any], Path]]:
+    """A temporary file beside ``path``, fsynced when the block ends and, with ``publish``, moved
+    onto ``path``; otherwise the caller moves it (``os.replace``). On an error it is removed."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder_of(path))
     if mode is not None:
         os.fchmod(fd, mode)
@@ -32,6 +33,8 @@ def staged(path: Path, *, mode: int | None = None, text: bool = False) -> Iterat
             yield fh, Path(tmp)
             fh.flush()
             os.fsync(fh.fileno())
+        if publish:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -39,6 +42,5 @@ def staged(path: Path, *, mode: int | None = None, text: bool = False) -> Iterat
 
 def atomic_write(path: Path, content: bytes, *, mode: int) -> None:
     """Replace ``path`` with ``content`` in one step (the file has ``mode`` from its creation)."""
-    with staged(path, mode=mode) as (fh, tmp):
+    with staged(path, mode=mode, publish=True) as (fh, _):
         fh.write(content)
-    os.replace(tmp, path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -106,11 +105,11 @@ def export(
 
     first, last = _when(start), _when(end)
     lines = 0
-    with staged(output, text=True) as (fh, tmp), platform() as plat, plat.unit_of_work(operator()) as ctx:
+    with staged(output, text=True, publish=True) as (fh, _), platform() as plat, \
+            plat.unit_of_work(operator()) as ctx:
         for line in service.export_lines(ctx, start=first, end=last):
             fh.write(line + "\n")
             lines += 1
-    os.replace(tmp, output)
     common.out_console.print(f"exported {max(lines - 3, 0)} entries to {output}")
 
 
