@@ -58,3 +58,20 @@ def test_unmarkable_images_are_labeled_without_a_watermark(platform, operator, s
         outcome = label_content(ctx, data=buf.getvalue())
     assert outcome.record.watermark_payload is None
     assert outcome.record.labels_applied[0].startswith(f"watermark:skipped ({reason}")
+
+
+def test_the_record_says_how_strong_the_mark_is_and_inspect_repeats_it(platform, operator, samples):
+    """A near-white page has almost no room for a mark: the record says it is unreliable and that
+    tracing relies on the label and the fingerprint; inspect says so where the mark is missing."""
+    pale = io.BytesIO()
+    Image.new("RGB", (512, 384), (250, 250, 250)).save(pale, "PNG")
+    with platform.unit_of_work(operator) as ctx:
+        photo = label_content(ctx, data=samples["rocket.jpg"]).record
+        weak = label_content(ctx, data=pale.getvalue())
+        result = inspect_content(ctx, data=weak.data)
+    assert photo.watermark_strength["expected"] in ("robust", "limited") and photo.watermark_strength["margin"] > 5
+    strength = weak.record.watermark_strength
+    assert strength["expected"] == "unreliable" and strength["margin"] == 0.0 and strength["strength"] == 1.0
+    assert "relies on the metadata label and the fingerprint" in strength["note"]
+    assert result.labels[0].record.watermark_strength == strength
+    assert any(f"record {weak.record.id} made an unreliable watermark" in n for n in result.notes)

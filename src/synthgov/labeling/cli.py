@@ -44,3 +44,7 @@ def label_image(
         + (f"  (ink {outcome.geometry['ink_px']} px = {outcome.geometry['ink_ratio']:.1%} of short side)"
            if outcome.geometry else "")
     )
+    if strength := record["watermark_strength"]:
+        colour = {"robust": "green", "limited": "yellow"}.get(strength["expected"], "red")
+        out_console.print(f"  watermark: [{colour}]{strength['expected']}[/] (z {strength['margin']} on a "
+                          f"{strength['check']}, PSNR {strength['psnr']} dB): {strength['note']}")

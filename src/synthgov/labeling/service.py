@@ -133,6 +133,7 @@ def _record(ctx: Ctx, policy: LabelingPolicy, labeled: Labeled, data: bytes, lab
         demo=policy.demo,
         watermark_payload=f"{order.payload:016x}" if marked and order else None,
         watermark_scheme=labeled.watermark_scheme if marked else None,
+        watermark_strength=labeled.watermark_strength if marked else None,
         fingerprint=labeled.fingerprint.hash if labeled.fingerprint else None,
         fingerprint_quality=labeled.fingerprint.quality if labeled.fingerprint else None,
     )

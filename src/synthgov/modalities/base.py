@@ -122,6 +122,7 @@ class Labeled:
     geometry: dict[str, Any] | None = None  # where the visible label went and how tall its ink is
     fingerprint: Fingerprint | None = None
     watermark_scheme: str | None = None  # the scheme that carries the payload, when one was embedded
+    watermark_strength: dict[str, Any] | None = None  # how strong that mark is (MarkStrength.to_dict())
 
     def has(self, kind: LabelKind) -> bool:
         return any(a.kind is kind and not a.skipped for a in self.applied)

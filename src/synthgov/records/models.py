@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,5 +35,6 @@ class GenerationRecord(Base):
     demo: Mapped[bool] = mapped_column(default=False)
     watermark_payload: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)  # hex
     watermark_scheme: Mapped[str | None] = mapped_column(String(64))  # e.g. image/keyed-ss-v2
+    watermark_strength: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # MarkStrength.to_dict()
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # PDQ of the output
     fingerprint_quality: Mapped[int | None] = mapped_column(Integer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -43,6 +44,8 @@ class RecordOut(BaseModel):
     key_id: str | None
     demo: bool
     watermark_payload: str | None = None  # hex
+    watermark_scheme: str | None = None
+    watermark_strength: dict[str, Any] | None = None  # MarkStrength.to_dict(): margin, expected
     fingerprint: str | None = None  # PDQ, hex
     fingerprint_quality: int | None = None
 

@@ -59,8 +59,11 @@ def _who(rec: RecordOut | RecordRef) -> str:
     from synthgov.records.schemas import RecordOut
 
     if isinstance(rec, RecordOut):
+        strength = rec.watermark_strength
+        mark = (f"; its mark was {strength['expected']} (z {strength['margin']} on a {strength['check']})"
+                if strength else "")
         return (f"record {rec.id} ProduceID {rec.produce_id} made {rec.created_at.isoformat()} for user "
-                f"{rec.user_ref or '-'} by {rec.service}/{rec.model}")
+                f"{rec.user_ref or '-'} by {rec.service}/{rec.model}{mark}")
     return f"record {rec.id} ProduceID {rec.produce_id} made {rec.created_at.isoformat()} (details need record:read)"
 
 

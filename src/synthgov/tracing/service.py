@@ -15,6 +15,7 @@ from synthgov.permissions import require
 from synthgov.provenance.label import signed_message
 from synthgov.provenance.signing import SignatureCheck, SignatureVerdict, check_security_data
 from synthgov.records import service as records
+from synthgov.records.schemas import RecordOut, RecordRef
 from synthgov.tracing.permissions import TracingPermission
 from synthgov.tracing.policy import TracingPolicy
 from synthgov.tracing.schemas import (
@@ -88,6 +89,8 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
     notes.extend(m.says for m in exact)
     if inputs and not findings and not (mark and mark.present):
         notes.append("this file is the unmodified input of an edit, not content this provider generated")
+    if not (mark and mark.present):
+        notes.extend(_weak_mark_notes([f.record for f in findings] + [m.record for m in matches]))
     if not findings:
         status = Status.UNLABELED
     elif report.problems or any(not f.conformant or f.signature.verdict is SignatureVerdict.TAMPERED
@@ -111,6 +114,20 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
         fingerprint_matches=matches,
         content_matches=exact,
     )
+
+
+def _weak_mark_notes(found: list[RecordOut | RecordRef | None]) -> list[str]:
+    """Why a record's mark may be missing: the record itself said its mark was not robust."""
+    notes, seen = [], set()
+    for record in found:
+        strength = getattr(record, "watermark_strength", None)
+        if record is None or record.id in seen or not strength or strength.get("expected") == "robust":
+            continue
+        seen.add(record.id)
+        article = "an" if strength["expected"][0] in "aeiou" else "a"
+        notes.append(f"record {record.id} made {article} {strength['expected']} watermark (z {strength['margin']} "
+                     f"on a {strength['check']}): {strength['note']}")
+    return notes
 
 
 def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False) -> Inspection:

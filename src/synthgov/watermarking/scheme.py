@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from synthgov.watermarking.falsepositives import FalsePositiveBudget
@@ -16,6 +17,37 @@ class Reading:
     payload: int
     confidence: float  # the scheme's synchronisation z-score; > 6 is far from chance
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Expected(StrEnum):
+    """What the mark of one piece of content can be expected to survive (docs/watermark.md)."""
+
+    ROBUST = "robust"  # the benchmark's attacks: re-encoding, resizing, crops, rotation
+    LIMITED = "limited"  # light re-encoding and resizing; heavy JPEG or crops may lose it
+    UNRELIABLE = "unreliable"  # the picture has too little room: tracing relies on the label and fingerprint
+
+
+@dataclass(frozen=True)
+class MarkStrength:
+    """How strong the embedded mark is, as the generation record keeps it."""
+
+    strength: float  # the operator's setting the mark was made with
+    check: str  # the attack the embedder tried on its own output (e.g. "JPEG q75 copy")
+    margin: float  # the detector's synchronisation z-score on that copy; 0: the payload did not read back
+    psnr: float  # dB, the classic figure (the perceptual model decides the amplitude, not this)
+    expected: Expected
+
+    @property
+    def note(self) -> str:
+        return {Expected.ROBUST: "expected to survive re-encoding, resizing, crops and rotation",
+                Expected.LIMITED: "expected to survive light re-encoding and resizing; heavy compression or "
+                                  "crops may lose it",
+                Expected.UNRELIABLE: "too little room for a reliable mark: tracing relies on the metadata label "
+                                     "and the fingerprint"}[self.expected]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"strength": self.strength, "check": self.check, "margin": self.margin, "psnr": self.psnr,
+                "expected": self.expected.value, "note": self.note}
 
 
 class Unmarkable(ValueError):

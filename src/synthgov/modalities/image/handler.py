@@ -34,7 +34,7 @@ from synthgov.modalities.image import encode, fingerprint, gif, jpeg, metadata, 
 from synthgov.modalities.image.formats import ALL_IMAGE_EXTENSIONS, ImageFormat, Scan, sniff
 from synthgov.modalities.image.watermark import SCHEME, ImageWatermark, ImageWatermarkConfig, Unmarkable
 from synthgov.provenance.label import AigcLabel
-from synthgov.watermarking.scheme import TooSmall
+from synthgov.watermarking.scheme import MarkStrength, TooSmall
 
 T = TypeVar("T")
 CONTAINERS = {
@@ -160,13 +160,15 @@ class ImageHandler:
         geometry = None
         fp = None
         scheme = None
+        strength = None
         body, body_scan = data, found
         if plan.changes_content:
             im, frames = self._decode(data)
             if plan.watermark is not None:
-                frames, note = self._watermark(frames, plan.watermark.payload, plan.watermark.key)
+                frames, note, report = self._watermark(frames, plan.watermark.payload, plan.watermark.key)
                 applied.append(Applied(LabelKind.WATERMARK, "keyed-ss-v2", note))
                 scheme = None if note else SCHEME
+                strength = report.to_dict() if report else None
             if plan.explicit is not None:
                 geometry = visible.layout(im.size, plan.explicit.text, plan.explicit.position,
                                           plan.explicit.height_ratio)
@@ -184,17 +186,19 @@ class ImageHandler:
         if plan.metadata is not None:
             body = self._write_metadata(fmt, body, body_scan, plan.metadata, source=found)
             applied.append(Applied(LabelKind.METADATA, "xmp-tc260"))
-        return Labeled(body, info, tuple(applied), geometry, fp, scheme)
+        return Labeled(body, info, tuple(applied), geometry, fp, scheme, strength)
 
-    def _watermark(self, frames: list[Image.Image], payload: int, key: bytes) -> tuple[list[Image.Image], str | None]:
+    def _watermark(self, frames: list[Image.Image], payload: int,
+                   key: bytes) -> tuple[list[Image.Image], str | None, MarkStrength | None]:
         if len(frames) > 1:
-            return frames, "animated images are not watermarked yet"
+            return frames, "animated images are not watermarked yet", None
         frame = frames[0]
         try:
-            marked = self.scheme.embed(frame.convert("RGBA" if "A" in frame.mode else "RGB"), key, payload)
+            marked, report = self.scheme.embed_reported(frame.convert("RGBA" if "A" in frame.mode else "RGB"), key,
+                                                        payload)
         except Unmarkable as exc:
-            return frames, str(exc)
-        return [encode.back_to_mode(marked, frame.mode)], None
+            return frames, str(exc), None
+        return [encode.back_to_mode(marked, frame.mode)], None, report
 
     def _write_metadata(self, fmt: ImageFormat, data: bytes, found: Scan, label: AigcLabel, *, source: Scan) -> bytes:
         """Write ``label`` as the file's only metadata label; ``source`` is the walk of the file the

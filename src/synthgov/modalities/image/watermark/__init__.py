@@ -9,8 +9,8 @@ docs/watermark.md. The files, by role:
 * ``config``: the tuning constants, typed and documented;
 * ``patterns``: keyed orthonormal cell patterns (pilot + one per coded bit) and their smooth tiles;
 * ``frontend``: the detector's planes (luminance, green-red chroma), whitening, folding;
-* ``masking``: where the mark may go and each plane's share;
-* ``embedding``: improved spread spectrum at a fixed PSNR, in strips (bounded memory);
+* ``masking``: the perceptual model: the mark's amplitude at every place of each plane;
+* ``embedding``: improved spread spectrum shaped by that model, in strips (bounded memory);
 * ``sync``: lattice autocorrelation, pilot refinement, shifts and the eight orientations;
 * ``detection``: both layouts, canonical geometry first, maximal-ratio combining, list decoding.
 
@@ -25,10 +25,10 @@ from PIL import Image
 
 from synthgov.modalities.image.watermark.config import CODEC, DEFAULT, ImageWatermarkConfig
 from synthgov.modalities.image.watermark.detection import Detection, detect
-from synthgov.modalities.image.watermark.embedding import embed
+from synthgov.modalities.image.watermark.embedding import embed, embed_reported
 from synthgov.watermarking.falsepositives import FalsePositiveBudget
 from synthgov.watermarking.payload import DecodeStats
-from synthgov.watermarking.scheme import Reading, TooSmall, Unmarkable
+from synthgov.watermarking.scheme import MarkStrength, Reading, TooSmall, Unmarkable
 
 SCHEME = "image/keyed-ss-v2"
 
@@ -49,6 +49,9 @@ class ImageWatermark:
     def embed(self, host: Image.Image, key: bytes, payload: int) -> Image.Image:
         return embed(host, key, payload, self.config)
 
+    def embed_reported(self, host: Image.Image, key: bytes, payload: int) -> tuple[Image.Image, MarkStrength]:
+        return embed_reported(host, key, payload, self.config)
+
     def detect(self, host: Image.Image, key: bytes, *, stats: DecodeStats | None = None) -> Reading | None:
         found = detect(host, key, self.config, stats=stats)
         if found is None:
@@ -58,4 +61,4 @@ class ImageWatermark:
 
 
 __all__ = ["CODEC", "DEFAULT", "SCHEME", "Detection", "ImageWatermark", "ImageWatermarkConfig", "TooSmall",
-           "Unmarkable", "detect", "embed"]
+           "Unmarkable", "detect", "embed", "embed_reported"]

@@ -15,8 +15,34 @@ CODEC = PayloadCodec()  # 64-bit payload + 32-bit MAC, K=7 rate-1/2 code: 204 co
 LAYOUTS = 2  # tile layouts the detector tries (shortest side / 4 at `work`, / 2 at `small_work`)
 
 
+class PerceptualModel(BaseModel):
+    """The perceptual model's constants (``masking``): amplitudes are RMS code values (0-255).
+
+    Measured against SSIMULACRA 2.1 (docs/watermark.md): in sRGB code values the cost of a pattern
+    hardly depends on the background level, and a pattern's cost falls with the local contrast at
+    its own scale as 1 / (1 + (contrast / knee)²), so the amplitude grows as the square root."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    flat: float = Field(0.35, ge=0, description="Luminance amplitude on a flat area")
+    knee: float = Field(5.0, gt=0, description="Local luminance contrast (RMS) at which the amplitude has grown by √2")
+    ceiling: float = Field(8.0, gt=0, description="Largest luminance amplitude")
+    chroma_flat: float = Field(1.2, ge=0, description="Green-red amplitude on a flat area (units of the chroma plane)")
+    chroma_knee: float = Field(6.0, gt=0, description="Local green-red contrast at which it has grown by √2")
+    chroma_ceiling: float = Field(8.0, gt=0, description="Largest green-red amplitude")
+    erode_cells: float = Field(3.5, ge=0, description="Width of the minimum filter on the contrast maps, in cells "
+                               "(wider than the contrast window, so an edge between flat areas does not spread)")
+    highpass: float = Field(2.0, ge=0, description="The field loses what is coarser than this Gaussian (detector "
+                            "pixels; the detector's own high-pass): slow blotches cost sight and read nothing")
+
+
 class ImageWatermarkConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strength: float = Field(1.0, gt=0, le=4, description="Multiplies the perceptual model's amplitudes: 1 is the"
+                            " "
+                            "quality-first default; docs/benchmarks.md charts recovery against SSIMULACRA2 by strength")
+    jnd: PerceptualModel = PerceptualModel()
 
     grid: int = Field(32, ge=16, le=64, description="Cells per tile side (the codes are grid² cells)")
     tile: int = Field(128, description="Tile side in the detector's working resolution, pixels")
@@ -25,10 +51,12 @@ class ImageWatermarkConfig(BaseModel):
     small_side: int = Field(640, description="Images with a shorter shortest side get tiles of half of it")
     min_embed_side: int = Field(256, description="Smallest shortest side that is marked")
     min_detect_side: int = Field(96, description="Smallest shortest side that is read")
-    target_psnr: float = Field(40.3, description="PSNR the embedder aims at, dB")
-    min_psnr: float = Field(40.05, description="The mark never costs more than this, dB")
+    check_quality: int = Field(75, ge=1, le=100, description="The embedder reads its own mark back from a JPEG "
+                               "copy of this quality to say how strong it is (the record's watermark_strength)")
+    robust_margin: float = Field(8.0, description="Pilot z-score on that copy from which a mark is expected robust "
+                                 "(below it, but read: limited; not read: unreliable)")
+    min_psnr: float = Field(34.0, description="Whatever the model allows, the mark never costs more than this, dB")
     pilot_share: float = Field(0.2, gt=0, lt=1, description="Share of the pattern energy spent on the pilot")
-    chroma_share: float = Field(0.5, ge=0, le=1, description="Share of the budget in the green-red plane")
     band: int = Field(3, description="Pixels of margin zeroed around constant fill in the detector")
     strip_rows: int = Field(64, description="Rows processed at a time at full resolution (bounded memory)")
     geometries: int = Field(4, description="(scale, rotation) candidates decoded per layout")

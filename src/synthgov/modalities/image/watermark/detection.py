@@ -82,6 +82,13 @@ class _Reader:
         return None
 
 
+def canonical_reading(image: Image.Image, key: bytes, work: int,
+                      cfg: ImageWatermarkConfig = DEFAULT) -> Detection | None:
+    """One layout at the canonical geometry only: the embedder's check of its own output."""
+    reader = _Reader(image, key, cfg, cfg.z_min, cfg.list_z, None)
+    return reader.attempt(reader.planes(work), Geometry(1.0, 0.0))
+
+
 def detect(image: Image.Image, key: bytes, cfg: ImageWatermarkConfig = DEFAULT, *, z_min: float | None = None,
            list_z: float | None = None, stats: DecodeStats | None = None) -> Detection | None:
     """The payload if this key's mark is present and its MAC checks; None otherwise.

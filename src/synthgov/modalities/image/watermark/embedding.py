@@ -1,10 +1,11 @@
-"""Embedding: improved spread spectrum (Malvar and Florencio 2003) at a fixed PSNR.
+"""Embedding: improved spread spectrum (Malvar and Florencio 2003) shaped by a perceptual model.
 
-The embedder runs the detector's front end on the host and spends part of its energy cancelling
-the host's projection onto the pilot and code space, so that the detector sees the mark and little
-of the picture. Memory: full-resolution work is done in strips of ``cfg.strip_rows`` rows, so
-beyond the input and the output image the embedder holds two bytes per pixel (the carrier masks)
-and small arrays; the planning happens at the detector's working resolution.
+The perceptual model (``masking``) sets the mark's amplitude at every place; the embedder runs the
+detector's front end on the host and spends part of each plane's energy cancelling the host's
+projection onto the pilot and code space, so that the detector sees the mark and little of the
+picture. Memory: full-resolution work is done in strips of ``cfg.strip_rows`` rows, so beyond the
+input and the output image the embedder holds two bytes per pixel (the planes' 8-bit gains) and
+small arrays; the planning happens at the detector's working resolution.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from synthgov.modalities.image.watermark.frontend import (
     work_rgb,
 )
 from synthgov.modalities.image.watermark.patterns import basis, crosstalk_inverse, matched, smooth_tile
-from synthgov.watermarking.scheme import TooSmall, Unmarkable
+from synthgov.watermarking.scheme import Expected, MarkStrength, TooSmall, Unmarkable
 
 GREY_MODES = ("L", "LA", "1", "I", "F", "I;16")
 
@@ -57,47 +58,62 @@ def readings(w: np.ndarray, key: bytes, band: np.ndarray, cfg: ImageWatermarkCon
 
 
 @dataclass
-class CarrierMap:
-    """Pass 1: each plane's carrier mask, and how many carrying pixels sit on each tile position
-    (so that the energy of any tile pattern over the whole image is one dot product)."""
+class GainMap:
+    """Pass 1: each plane's amplitude map from the perceptual model.
 
-    masks: list[Image.Image]
-    counts: list[np.ndarray]
-    everywhere: list[list[bool]]  # per plane and strip: no pixel excluded
+    ``work[p]`` is the map at the detector's working resolution divided by its RMS ``rms[p]``
+    (code values), so a unit-RMS field times it costs ``rms[p]²`` MSE; ``full[p]`` is the same
+    gain at full resolution in 8 bits (``full_scale[p]`` per step), one byte per pixel and plane,
+    which the strips of pass 2 read (bounded memory)."""
+
+    work: list[np.ndarray]
+    rms: list[float]
+    full: list[Image.Image | None]
+    full_scale: list[float]
 
     @classmethod
-    def scan(cls, rgb: Image.Image, side: int, cfg: ImageWatermarkConfig) -> CarrierMap:
-        width, height = rgb.size
-        masks = [Image.new("L", (width, height), 255), Image.new("L", (width, height), 255)]
-        full = np.zeros((side, side), dtype=np.float32)
-        full_rows = np.full(side, float(width // side), dtype=np.float32)
-        tail = width % side
-        counts = [np.zeros((side, side), dtype=np.float32), np.zeros((side, side), dtype=np.float32)]
-        everywhere: list[list[bool]] = [[], []]
-        cols = -(-width // side) * side
-        for r0, r1 in strips(height, side, cfg.strip_rows):
-            rows = np.arange(r0, r1) % side
-            full[rows] += full_rows[: r1 - r0, None]
-            full[rows, :tail] += 1.0
-            # most strips carry everywhere; only the pixels that do not are folded and subtracted
-            for plane, carrier in enumerate(masking.carriers(np.asarray(rgb.crop((0, r0, width, r1))))):
-                everywhere[plane].append(bool(carrier.all()))
-                if everywhere[plane][-1]:
-                    continue
-                masks[plane].paste(Image.fromarray(carrier.astype(np.uint8) * 255), (0, r0))
-                padded = np.zeros((r1 - r0, cols), dtype=np.float32)
-                padded[:, :width] = ~carrier
-                counts[plane][rows] -= padded.reshape(r1 - r0, cols // side, side).sum(axis=1)
-        for count in counts:
-            count += full
-        return cls(masks, counts, everywhere)
+    def build(cls, rgb: Image.Image, work_size: tuple[int, int], cfg: ImageWatermarkConfig,
+              chroma_weight: float) -> GainMap:
+        mask_size = (max(8, work_size[0] // 2), max(8, work_size[1] // 2))
+        rgb_mask = np.asarray(rgb.resize(mask_size, Image.Resampling.BOX), dtype=np.float32)
+        amps = masking.amplitudes(rgb_mask, cfg, chroma_weight)
+        work: list[np.ndarray] = []
+        rms: list[float] = []
+        full: list[Image.Image | None] = []
+        full_scale: list[float] = []
+        for amp in (amps.luma, amps.chroma):
+            level = float(np.sqrt(np.mean(amp.astype(np.float64) ** 2)))
+            if level <= 1e-6:
+                work.append(np.zeros((work_size[1], work_size[0]), dtype=np.float32))
+                rms.append(0.0)
+                full.append(None)
+                full_scale.append(0.0)
+                continue
+            gain = Image.fromarray((amp / level).astype(np.float32), "F")
+            work.append(np.asarray(gain.resize(work_size, Image.Resampling.BILINEAR), dtype=np.float32))
+            top = float(amp.max()) / level
+            steps = Image.fromarray(np.rint(np.asarray(gain) * (255.0 / top)).astype(np.uint8), "L")
+            full.append(steps.resize(rgb.size, Image.Resampling.BILINEAR))
+            full_scale.append(top / 255.0)
+            rms.append(level)
+        return cls(work, rms, full, full_scale)
+
+    def strip(self, plane: int, r0: int, r1: int) -> np.ndarray:
+        """The plane's gain at full resolution for rows ``r0``-``r1``."""
+        image = self.full[plane]
+        assert image is not None
+        rows = np.asarray(image.crop((0, r0, image.size[0], r1)), dtype=np.float32)
+        rows *= np.float32(self.full_scale[plane])
+        return rows
+
+    def carrying(self, plane: int) -> bool:
+        return self.rms[plane] > 0.0
 
 
 @dataclass(frozen=True)
 class PlaneMeasure:
     """What the detector reads of the host in one plane, and of a unit field there."""
 
-    count: np.ndarray
     host: np.ndarray  # the host's pilot and code readings
     response: float  # the reading of the unit field, per unit of target
     per_unit: float  # mean square of the unit field over the image, per squared coefficient
@@ -107,16 +123,13 @@ class PlaneMeasure:
 class _Plan:
     """The detector's view of the host at working resolution and the coefficients to embed."""
 
-    def __init__(self, rgb: Image.Image, key: bytes, payload: int, side: int, work: int, carriers: CarrierMap,
-                 cfg: ImageWatermarkConfig) -> None:
+    def __init__(self, size: tuple[int, int], rgb_work: np.ndarray, key: bytes, payload: int, side: int,
+                 gains: GainMap, cfg: ImageWatermarkConfig) -> None:
         from scipy.ndimage import map_coordinates
 
-        width, height = rgb.size
-        self.cfg, self.key, self.side, self.carriers = cfg, key, side, carriers
-        self.pixels = float(width * height)
-        scale = work / min(width, height)
-        self.work_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        rgb_work = work_rgb(rgb, work)
+        width, height = size
+        self.cfg, self.key, self.side, self.gains = cfg, key, side, gains
+        self.work_size = (rgb_work.shape[1], rgb_work.shape[0])
         self.planes_work = (luma(rgb_work), chroma(rgb_work))
         self._band: np.ndarray | None = None  # the detector's fill band, computed on demand
         rows = ((np.arange(self.work_size[1], dtype=np.float32) + 0.5) * (height / self.work_size[1]) - 0.5) % side
@@ -133,19 +146,19 @@ class _Plan:
         self.field1 = map_coordinates(self.tile1, [ty, tx], order=1, mode="grid-wrap")  # tile1 at working resolution
 
     def tile_of(self, coeffs: np.ndarray) -> np.ndarray:
-        return np.array(smooth_tile((self.basis.T @ coeffs).reshape(self.cfg.grid, self.cfg.grid), self.side),
+        from scipy.ndimage import gaussian_filter
+
+        tile = np.array(smooth_tile((self.basis.T @ coeffs).reshape(self.cfg.grid, self.cfg.grid), self.side),
                         dtype=np.float32)
+        if self.cfg.jnd.highpass > 0:  # only what the detector reads: no slow blotches
+            tile -= gaussian_filter(tile, self.cfg.jnd.highpass * self.side / self.cfg.tile, mode="wrap", truncate=3.0)
+        return tile
 
     def measure(self, plane: int) -> PlaneMeasure:
         from scipy.ndimage import gaussian_filter
 
-        count = self.carriers.counts[plane]
-        if all(self.carriers.everywhere[plane]):
-            carrier_work: np.ndarray = np.ones((self.work_size[1], self.work_size[0]), dtype=np.float32)
-        else:
-            resized = self.carriers.masks[plane].resize(self.work_size, Image.Resampling.BILINEAR)
-            carrier_work = np.asarray(resized, np.float32) / 255
-        plane_band = carrier_work < 0.5  # only where the mark will not go can flat fill stay flat
+        gain = self.gains.work[plane]
+        plane_band = gain < 0.05  # only where the mark (almost) does not go can flat fill stay flat
         if plane_band.any():
             if self._band is None:
                 self._band = fill_band(self.planes_work[0], self.cfg.band)
@@ -153,18 +166,18 @@ class _Plan:
         whitened, divisor = whiten_parts(self.planes_work[plane])
         host = readings(whitened, self.key, plane_band, self.cfg)
         # what the detector reads of the field alone (linearised: the host sets the divisor)
-        field = self.field1 * carrier_work
+        field = self.field1 * gain
         seen = readings((field - gaussian_filter(field, 2.0, truncate=3.0)) / divisor, self.key, plane_band, self.cfg)
         response = float(np.dot(seen, self.t) / np.dot(self.t, self.t))
-        energy = float(np.einsum("ij,ij,ij->", self.tile1, self.tile1, count, dtype=np.float64))
-        per_unit = energy / self.pixels / float(np.dot(self.u, self.u))
+        per_unit = float(np.mean(self.tile1.astype(np.float64) ** 2)) / float(np.dot(self.u, self.u))
         interference = float(np.dot(host, host)) / max(response, 1e-12) ** 2 * per_unit
-        return PlaneMeasure(count, host, response, per_unit, interference)
+        return PlaneMeasure(host, response, per_unit, interference)
 
-    def tile(self, m: PlaneMeasure, plane_budget: float) -> np.ndarray:
-        """The tile for one plane, scaled so its field's mean square is ``plane_budget``."""
+    def tile(self, m: PlaneMeasure, level: float) -> np.ndarray:
+        """The tile for one plane at RMS ``level``: the code direction, minus as much of the host's
+        reading as maximises signal over residual host (improved spread spectrum)."""
         u, t = self.u, self.t
-        room = plane_budget / m.per_unit  # squared coefficients affordable
+        room = level**2 / m.per_unit  # squared coefficients affordable
         coeffs = np.sqrt(room / np.dot(u, u)) * u
         if m.response > 0:
             v = self.inverse @ (m.host / m.response)  # coefficients that would cancel the host's reading
@@ -180,84 +193,86 @@ class _Plan:
                 if a > 0 and sinr > best:
                     best, coeffs = sinr, a * u - lam * v
         tile = self.tile_of(coeffs)
-        energy = float(np.einsum("ij,ij,ij->", tile, tile, m.count, dtype=np.float64)) / self.pixels
-        tile *= np.float32(np.sqrt(plane_budget / max(energy, 1e-12)))
+        tile *= np.float32(level / np.sqrt(max(float(np.mean(tile.astype(np.float64) ** 2)), 1e-12)))
         return tile
 
 
-def _tiles(plan: _Plan, carriers: CarrierMap, share: float, budget: float, size: tuple[int, int]) -> list[np.ndarray]:
-    """Each plane's tile: the budget split between luminance and chroma by the host interference
-    each would face (a busy chroma plane, colourful texture, gets less)."""
-    carrying = [float(count.sum()) > 0 for count in carriers.counts]
-    if not carrying[1]:
-        share = 0.0
-    if not carrying[0]:  # all black or white: only a saturation-free chroma plane could carry it
-        if share == 0:
-            raise Unmarkable(f"nothing in this {size[0]}x{size[1]} image can carry the watermark "
-                             "(every pixel is black, white or saturated)")
-        share = 1.0
-    luma_m = plan.measure(0) if carrying[0] else None
-    chroma_m = plan.measure(1) if share > 0 else None
-    if luma_m is not None and chroma_m is not None and share < 1:
-        ratio = chroma_m.interference * CHROMA_COST / max(luma_m.interference, 1e-12)
-        share *= float(np.clip(1.5 - ratio, 0.25, 1.0))
-    side = plan.side
-    tiles = [plan.tile(luma_m, budget * (1 - share)) if luma_m else np.zeros((side, side), dtype=np.float32)]
-    if chroma_m is not None and share > 0:
-        tiles.append(plan.tile(chroma_m, budget * share / CHROMA_COST))
-        # the joint squared error of both fields (with the cross term) is what the budget limits
-        both = np.minimum(carriers.counts[0], carriers.counts[1])
-        c0, c1 = carriers.counts
-        joint = (float(np.einsum("ij,ij,ij->", tiles[0], tiles[0], c0, dtype=np.float64))
-                 + CHROMA_COST * float(np.einsum("ij,ij,ij->", tiles[1], tiles[1], c1, dtype=np.float64))
-                 + 2 * CHROMA_CROSS * float(np.einsum("ij,ij,ij->", tiles[0], tiles[1], both, dtype=np.float64)))
+def _tiles(plan: _Plan, gains: GainMap, size: tuple[int, int], cfg: ImageWatermarkConfig) -> list[np.ndarray]:
+    """Each plane's unit-RMS tile, scaled by the plane's RMS amplitude; the whole mark is scaled
+    down if it would cost more than the PSNR floor (the perceptual model rarely lets it)."""
+    if not gains.carrying(0) and not gains.carrying(1):
+        raise Unmarkable(f"nothing in this {size[0]}x{size[1]} image can carry the watermark "
+                         "(every pixel is black, white or saturated)")
+    tiles = [plan.tile(plan.measure(p), gains.rms[p]) if gains.carrying(p)
+             else np.zeros((plan.side, plan.side), dtype=np.float32) for p in (0, 1)]
+    # the joint squared error of both fields (with the cross term: the offsets point partly against each other)
+    mse = gains.rms[0] ** 2 + CHROMA_COST * gains.rms[1] ** 2
+    mse += 2 * CHROMA_CROSS * float(np.mean(tiles[0] * tiles[1])) * float(np.mean(gains.work[0] * gains.work[1]))
+    floor_mse = 255.0**2 / 10 ** (cfg.min_psnr / 10)
+    if mse > floor_mse:
         for tile in tiles:
-            tile *= np.float32(np.sqrt(budget / max(joint / plan.pixels, 1e-12)))
+            tile *= np.float32(np.sqrt(floor_mse / mse))
     return tiles
 
 
-def _apply(rgb: Image.Image, tiles: list[np.ndarray], carriers: CarrierMap, side: int,
-           cfg: ImageWatermarkConfig) -> Image.Image:
-    """Pass 2: add the fields strip by strip; rounding and clipping move the PSNR a little, so keep
-    it at or above the floor (rarely needs a second pass)."""
+def _apply(rgb: Image.Image, tiles: list[np.ndarray], gains: GainMap, side: int,
+           cfg: ImageWatermarkConfig) -> tuple[Image.Image, float]:
+    """Pass 2: add the fields strip by strip, each plane's tile times its gain there; the marked
+    image and its PSNR."""
     width, height = rgb.size
-    floor_mse = 255.0**2 / 10 ** (cfg.min_psnr / 10)
-    for _ in range(3):
-        out = Image.new("RGB", (width, height))
-        squared = 0.0
-        for strip, (r0, r1) in enumerate(strips(height, side, cfg.strip_rows)):
-            box = (0, r0, width, r1)
-            lum = tile_rows(tiles[0], r0, r1, width)
-            if not carriers.everywhere[0][strip]:
-                lum *= np.asarray(carriers.masks[0].crop(box)) > 0
-            change = np.empty((r1 - r0, width, 3), dtype=np.float32)
-            if len(tiles) > 1:
-                chr_ = tile_rows(tiles[1], r0, r1, width)
-                if not carriers.everywhere[1][strip]:
-                    chr_ *= np.asarray(carriers.masks[1].crop(box)) > 0
-                np.multiply(chr_[..., None], CHROMA_DIRECTION, out=change)
-                change += lum[..., None]
-            else:
-                change[...] = lum[..., None]
-            src = np.asarray(rgb.crop(box))
-            marked = np.rint(change, out=change).astype(np.int16)  # integer pixels: rint(src + f)
-            marked += src
-            np.clip(marked, 0, 255, out=marked)
-            diff = (marked - src).ravel().astype(np.float32)
-            squared += float(np.dot(diff, diff))
-            out.paste(Image.fromarray(marked.astype(np.uint8), "RGB"), (0, r0))
-        mse = squared / (width * height * 3)
-        if mse <= floor_mse:
-            return out
-        for tile in tiles:
-            tile *= np.float32(np.sqrt(floor_mse / mse) * 0.995)
-    return out
+    out = Image.new("RGB", (width, height))
+    squared = 0.0
+    for r0, r1 in strips(height, side, cfg.strip_rows):
+        change = np.empty((r1 - r0, width, 3), dtype=np.float32)
+        lum = tile_rows(tiles[0], r0, r1, width)
+        if gains.carrying(0):
+            lum *= gains.strip(0, r0, r1)
+        if gains.carrying(1):
+            chr_ = tile_rows(tiles[1], r0, r1, width) * gains.strip(1, r0, r1)
+            np.multiply(chr_[..., None], CHROMA_DIRECTION, out=change)
+            change += lum[..., None]
+        else:
+            change[...] = lum[..., None]
+        src = np.asarray(rgb.crop((0, r0, width, r1)))
+        marked = np.rint(change, out=change).astype(np.int16)  # integer pixels: rint(src + f)
+        marked += src
+        np.clip(marked, 0, 255, out=marked)
+        diff = (marked - src).ravel().astype(np.float32)
+        squared += float(np.dot(diff, diff))
+        out.paste(Image.fromarray(marked.astype(np.uint8), "RGB"), (0, r0))
+    mse = squared / (width * height * 3)
+    return out, (round(10 * float(np.log10(255.0**2 / mse)), 2) if mse > 0 else 99.0)
 
 
-def embed(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfig = DEFAULT,
-          target_psnr: float | None = None) -> Image.Image:
+def embed(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfig = DEFAULT) -> Image.Image:
     """Return ``image`` (RGB/RGBA/L) carrying ``payload``; alpha is kept as is (an "L" image gets
     its luminance mark only)."""
+    return embed_reported(image, key, payload, cfg, check=False)[0]
+
+
+def strength_of(marked: Image.Image, key: bytes, payload: int, work: int, psnr: float,
+                cfg: ImageWatermarkConfig) -> MarkStrength:
+    """Read the mark back, at the layout it was made for, from a JPEG copy of the marked image:
+    what the detector sees after an ordinary re-encoding is the honest measure of its strength."""
+    import io
+
+    from synthgov.modalities.image.watermark.detection import canonical_reading
+
+    buf = io.BytesIO()
+    marked.convert("RGB").save(buf, "JPEG", quality=cfg.check_quality)
+    found = canonical_reading(Image.open(io.BytesIO(buf.getvalue())), key, work, cfg)
+    margin = found.confidence if found is not None and found.payload == payload else 0.0
+    if margin >= cfg.robust_margin:
+        expected = Expected.ROBUST
+    else:
+        expected = Expected.LIMITED if margin > 0 else Expected.UNRELIABLE
+    return MarkStrength(cfg.strength, f"JPEG q{cfg.check_quality} copy", margin, psnr, expected)
+
+
+def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfig = DEFAULT, *,
+                   check: bool = True) -> tuple[Image.Image, MarkStrength]:
+    """:func:`embed`, and how strong the mark came out (what the generation record keeps); with
+    ``check=False`` the read-back check is skipped and the strength has margin 0, expected unknown."""
     CODEC.check_payload(payload)
     width, height = image.size
     short = min(width, height)
@@ -270,14 +285,16 @@ def embed(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfi
     small = short < cfg.small_side  # larger cells survive JPEG and downscaling better on small images
     side = round(short / 2) if small else round(short / 4)
     work = cfg.small_work if small else cfg.work  # where the detector's tile is cfg.tile wide
-    share = 0.0 if mode in GREY_MODES else masking.chroma_share(short, cfg)
-    carriers = CarrierMap.scan(rgb, side, cfg)
-    plan = _Plan(rgb, key, payload, side, work, carriers, cfg)
-    budget = 255.0**2 / 10 ** ((cfg.target_psnr if target_psnr is None else target_psnr) / 10)  # MSE of the mark
-    out = _apply(rgb, _tiles(plan, carriers, share, budget, (width, height)), carriers, side, cfg)
+    rgb_work = work_rgb(rgb, work)
+    gains = GainMap.build(rgb, (rgb_work.shape[1], rgb_work.shape[0]), cfg,
+                          0.0 if mode in GREY_MODES else masking.chroma_weight(short, cfg))
+    plan = _Plan((width, height), rgb_work, key, payload, side, gains, cfg)
+    out, psnr = _apply(rgb, _tiles(plan, gains, (width, height), cfg), gains, side, cfg)
+    report = (strength_of(out, key, payload, work, psnr, cfg) if check
+              else MarkStrength(cfg.strength, "none", 0.0, psnr, Expected.LIMITED))
     if mode == "L":
-        return out.convert("L")
+        return out.convert("L"), report
     if alpha is not None:
         out.putalpha(alpha)
-        return out if mode == "RGBA" else out.convert(mode)
-    return out
+        return (out if mode == "RGBA" else out.convert(mode)), report
+    return out, report

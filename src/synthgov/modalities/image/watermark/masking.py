@@ -1,28 +1,90 @@
-"""Where the mark may go and how much of it each plane gets.
+"""The perceptual model: how strong the mark may be at each place of the picture.
 
-Today: every pixel that is not clipped carries the mark with equal strength (clipped pixels cannot:
-luminance at black or white, chroma at an end of the red or green range), and the chroma plane's
-share follows the cell size (chroma survives 4:2:0 JPEG only when cells span several pixels). This
-module is where a perceptual model (texture and luminance masking) shapes the residual.
+A mark spread with equal strength everywhere shows on flat sky and UI backgrounds long before it
+costs any PSNR (issue 9). This model gives each plane (luminance, green-red chroma) an amplitude
+map in code values (the mark's RMS there), built on what the SSIM family of metrics and contrast
+masking (Legge and Foley) agree on: what a pattern costs is its variance against the local
+variance *at its own scale* plus a constant. So:
+
+* contrast masking at the mark's scale: the plane is lightly smoothed (detail finer than a cell
+  cannot hide a cell-sized pattern), and its local RMS contrast c gives an amplitude
+  ``flat * sqrt(1 + (c / knee)²)``, which keeps the per-pixel cost about equal everywhere;
+* no halo: the contrast map is eroded (a minimum over about two cells) before it is smoothed, so a
+  flat area beside texture (sky at a roof line, a button beside text) stays quiet;
+* no luminance adaptation: in sRGB code values the cost hardly depends on the background level
+  (measured; Chou and Li's raised thresholds in the darks made night skies visibly blotchy).
+  Near black and white and at saturated red or green the mark fades (it would only be clipped);
+* the field keeps only what the detector reads (``jnd.highpass``, applied to the tile): slow,
+  large blotches cost sight and carry nothing.
+
+Everything is computed at half the detector's working resolution (a cell is two pixels there), so
+the model scales with the picture and costs a few milliseconds; ``strength`` multiplies the maps (the
+operator's one quality-versus-robustness setting).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from synthgov.modalities.image.watermark.config import ImageWatermarkConfig
-from synthgov.modalities.image.watermark.frontend import luma
+from synthgov.modalities.image.watermark.frontend import chroma, luma
+
+MASK_CELL = 2  # pixels per cell at the mask's resolution
 
 
-def carriers(rgb_strip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(luminance, chroma) masks of the pixels that can carry each plane's mark."""
-    rgb = rgb_strip.astype(np.float32)
-    y = luma(rgb)
-    red, green = rgb[..., 0], rgb[..., 1]
-    return (y >= 3) & (y <= 252), (red >= 5) & (red <= 250) & (green >= 5) & (green <= 250)
+@dataclass(frozen=True)
+class Amplitudes:
+    """Per plane, the mark's RMS amplitude in code values at each working-resolution pixel."""
+
+    luma: np.ndarray
+    chroma: np.ndarray
 
 
-def chroma_share(short: int, cfg: ImageWatermarkConfig) -> float:
-    """The chroma plane's share of the budget for an image of this shortest side."""
+def _contrast(plane: np.ndarray, mean: np.ndarray, erode: int) -> np.ndarray:
+    """Local RMS contrast (box window of 2.5 cells), eroded so flat areas beside texture stay
+    flat, then smoothed so the map has no edges of its own."""
+    from scipy.ndimage import minimum_filter, uniform_filter
+
+    local = np.sqrt(np.maximum(uniform_filter(plane * plane, 5) - mean * mean, 0.0))
+    if erode > 1:
+        local = minimum_filter(local, size=erode)
+    out: np.ndarray = uniform_filter(local, 3)
+    return out
+
+
+def _ends(values: np.ndarray, low: float, high: float, ramp: float) -> np.ndarray:
+    """1 in the middle of the range, falling to 0 at ``low`` and ``high`` over ``ramp`` codes."""
+    ramped: np.ndarray = np.clip(np.minimum(values - low, high - values) / ramp, 0.0, 1.0)
+    return ramped
+
+
+def amplitudes(rgb_mask: np.ndarray, cfg: ImageWatermarkConfig, chroma_weight: float) -> Amplitudes:
+    """The amplitude maps for an RGB image (float32 0-255) at the mask's resolution, where a cell
+    is ``MASK_CELL`` pixels (half the detector's working resolution)."""
+    from scipy.ndimage import uniform_filter
+
+    jnd = cfg.jnd
+    erode = max(1, round(jnd.erode_cells * MASK_CELL))
+    y = luma(rgb_mask)
+    background = uniform_filter(y, 5)
+    luma_amp = jnd.flat * np.sqrt(1.0 + (_contrast(y, background, erode) / jnd.knee) ** 2)
+    luma_amp = np.minimum(luma_amp, jnd.ceiling) * _ends(background, 2.0, 253.0, 12.0)
+    if chroma_weight > 0 and jnd.chroma_flat > 0:
+        red, green = uniform_filter(rgb_mask[..., 0], 3), uniform_filter(rgb_mask[..., 1], 3)
+        room = np.minimum(_ends(red, 4.0, 251.0, 12.0), _ends(green, 4.0, 251.0, 12.0))
+        c = chroma(rgb_mask)
+        chroma_amp = jnd.chroma_flat * np.sqrt(1.0 + (_contrast(c, uniform_filter(c, 5), erode) / jnd.chroma_knee) ** 2)
+        chroma_amp = np.minimum(chroma_amp, jnd.chroma_ceiling) * room * chroma_weight
+    else:
+        chroma_amp = np.zeros_like(luma_amp)
+    s = np.float32(cfg.strength)
+    return Amplitudes((luma_amp * s).astype(np.float32), (chroma_amp * s).astype(np.float32))
+
+
+def chroma_weight(short: int, cfg: ImageWatermarkConfig) -> float:
+    """How much of its map the chroma plane may use at this shortest side: chroma survives 4:2:0
+    JPEG only when the cells span several pixels."""
     cell = short / (2 * cfg.grid) if short < cfg.small_side else short / (4 * cfg.grid)
-    return cfg.chroma_share if cell >= 4 else cfg.chroma_share * max(0.0, (cell - 1.0) / 3.0)
+    return 1.0 if cell >= 4 else max(0.0, (cell - 1.0) / 3.0)
