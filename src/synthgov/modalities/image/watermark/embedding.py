@@ -72,10 +72,11 @@ class GainMap:
     full_scale: list[float]
 
     @classmethod
-    def build(cls, rgb: Image.Image, work_size: tuple[int, int], cfg: ImageWatermarkConfig,
+    def build(cls, rgb: Image.Image, rgb_work: np.ndarray, cfg: ImageWatermarkConfig,
               chroma_weight: float) -> GainMap:
-        mask_size = (max(8, work_size[0] // 2), max(8, work_size[1] // 2))
-        rgb_mask = np.asarray(rgb.resize(mask_size, Image.Resampling.BOX), dtype=np.float32)
+        work_size = (rgb_work.shape[1], rgb_work.shape[0])
+        h, w = (rgb_work.shape[0] // 2) * 2, (rgb_work.shape[1] // 2) * 2  # 2x2 means of the working copy
+        rgb_mask = rgb_work[:h, :w].reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3), dtype=np.float32)
         amps = masking.amplitudes(rgb_mask, cfg, chroma_weight)
         work: list[np.ndarray] = []
         rms: list[float] = []
@@ -148,11 +149,11 @@ class _Plan:
     def tile_of(self, coeffs: np.ndarray) -> np.ndarray:
         from scipy.ndimage import gaussian_filter
 
-        tile = np.array(smooth_tile((self.basis.T @ coeffs).reshape(self.cfg.grid, self.cfg.grid), self.side),
-                        dtype=np.float32)
-        if self.cfg.jnd.highpass > 0:  # only what the detector reads: no slow blotches
-            tile -= gaussian_filter(tile, self.cfg.jnd.highpass * self.side / self.cfg.tile, mode="wrap", truncate=3.0)
-        return tile
+        cells = (self.basis.T @ coeffs).reshape(self.cfg.grid, self.cfg.grid)
+        if self.cfg.jnd.highpass > 0:  # only what the detector reads: no slow blotches (on the cells: cheap)
+            cells = cells - gaussian_filter(cells, self.cfg.jnd.highpass * self.cfg.grid / self.cfg.tile, mode="wrap",
+                                            truncate=3.0)
+        return np.array(smooth_tile(cells, self.side), dtype=np.float32)
 
     def measure(self, plane: int) -> PlaneMeasure:
         from scipy.ndimage import gaussian_filter
@@ -286,8 +287,7 @@ def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWater
     side = round(short / 2) if small else round(short / 4)
     work = cfg.small_work if small else cfg.work  # where the detector's tile is cfg.tile wide
     rgb_work = work_rgb(rgb, work)
-    gains = GainMap.build(rgb, (rgb_work.shape[1], rgb_work.shape[0]), cfg,
-                          0.0 if mode in GREY_MODES else masking.chroma_weight(short, cfg))
+    gains = GainMap.build(rgb, rgb_work, cfg, 0.0 if mode in GREY_MODES else masking.chroma_weight(short, cfg))
     plan = _Plan((width, height), rgb_work, key, payload, side, gains, cfg)
     out, psnr = _apply(rgb, _tiles(plan, gains, (width, height), cfg), gains, side, cfg)
     report = (strength_of(out, key, payload, work, psnr, cfg) if check
