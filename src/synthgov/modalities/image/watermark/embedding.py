@@ -273,7 +273,8 @@ def strength_of(marked: Image.Image, key: bytes, payload: int, work: int, psnr: 
 def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfig = DEFAULT, *,
                    check: bool = True) -> tuple[Image.Image, MarkStrength]:
     """:func:`embed`, and how strong the mark came out (what the generation record keeps); with
-    ``check=False`` the read-back check is skipped and the strength has margin 0, expected unknown."""
+    ``check=False`` the read-back check is skipped: the strength then says ``check="none"``, margin 0,
+    and ``expected`` is only a placeholder (``embed`` uses this and discards the report)."""
     CODEC.check_payload(payload)
     width, height = image.size
     short = min(width, height)

@@ -1,4 +1,4 @@
-"""How strong each record's watermark is (coverage, PSNR, expected robustness).
+"""How strong each record's watermark is (the read-back margin on a JPEG copy, PSNR, expected robustness).
 
 Revision ID: 0004
 Revises: 0003
