@@ -164,6 +164,119 @@ def probe_audit_retention_by_kind(reconfigure, samples, tmp_path):
     assert 0 < kept_labels < everything
 
 
+def probe_audit_origin(reconfigure, samples, tmp_path):
+    from synthgov.audit.checkpoints import make_checkpoint
+
+    plat = reconfigure(audit_origin="log.example.org/ours", audit_checkpoint_file=tmp_path / "o.jsonl")
+    label(plat, samples["photo.gif"], visible=False)
+    assert make_checkpoint(plat).note.startswith("log.example.org/ours\n")
+
+
+def probe_audit_checkpoint_file(reconfigure, samples, tmp_path):
+    plat = reconfigure(audit_checkpoint_file=tmp_path / "elsewhere.jsonl")
+    label(plat, samples["photo.gif"], visible=False)
+    plat.close()  # a process that appended makes a checkpoint when it closes
+    assert '"note"' in (tmp_path / "elsewhere.jsonl").read_text()
+
+
+def probe_audit_checkpoint_every(reconfigure, samples, tmp_path):
+    from synthgov.audit.checkpoints import CheckpointFile
+
+    every = reconfigure(audit_checkpoint_every=1, audit_checkpoint_file=tmp_path / "e1.jsonl")
+    label(every, samples["photo.gif"], visible=False)
+    assert CheckpointFile(tmp_path / "e1.jsonl").read().latest is not None  # made after the commit, not at close
+    rarely = reconfigure(audit_checkpoint_every=1000, audit_checkpoint_file=tmp_path / "e1000.jsonl")
+    label(rarely, samples["photo.gif"], visible=False)
+    assert CheckpointFile(tmp_path / "e1000.jsonl").read().latest is None
+
+
+def probe_audit_checkpoint_seconds(reconfigure, samples, tmp_path):
+    import time
+
+    from synthgov.audit.checkpoints import CheckpointFile
+
+    plat = reconfigure(audit_checkpoint_seconds=0.1, audit_checkpoint_file=tmp_path / "t.jsonl")
+    with plat.run_periodic():  # as the server runs it
+        label(plat, samples["photo.gif"], visible=False)
+        deadline = time.monotonic() + 20
+        while CheckpointFile(tmp_path / "t.jsonl").read().latest is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert CheckpointFile(tmp_path / "t.jsonl").read().latest is not None
+
+
+def _silent_server():
+    """A socket that accepts connections and never answers."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def probe_audit_witnesses(reconfigure, samples, tmp_path):
+    from synthgov.audit.checkpoints import make_checkpoint
+    from synthgov.audit.notes import COSIGNATURE_V1, Verifier
+    from synthgov.config import WitnessSetting
+
+    key = Verifier("nobody.example/w", COSIGNATURE_V1, bytes(32)).vkey
+    plat = reconfigure(audit_witnesses=[WitnessSetting(url="http://127.0.0.1:9/v1/witness", key=key)],
+                       audit_checkpoint_file=tmp_path / "w.jsonl")
+    label(plat, samples["photo.gif"], visible=False)
+    outcome = make_checkpoint(plat)
+    assert list(outcome.witnesses) == ["nobody.example/w"] and outcome.unreachable
+
+
+def probe_audit_witness_timeout(reconfigure, samples, tmp_path):
+    from synthgov.audit.checkpoints import make_checkpoint
+    from synthgov.audit.notes import COSIGNATURE_V1, Verifier
+    from synthgov.config import WitnessSetting
+
+    sock, url = _silent_server()
+    key = Verifier("silent.example/w", COSIGNATURE_V1, bytes(32)).vkey
+    plat = reconfigure(audit_witnesses=[WitnessSetting(url=url, key=key)], audit_witness_timeout=0.2,
+                       audit_checkpoint_file=tmp_path / "to.jsonl")
+    label(plat, samples["photo.gif"], visible=False)
+    try:
+        outcome = make_checkpoint(plat)
+    finally:
+        sock.close()
+    assert "timed out" in outcome.unreachable[0]
+
+
+def probe_witness_name(reconfigure, samples, tmp_path):
+    from synthgov.audit.witness import witness_verifier
+
+    with reconfigure(witness_name="w.example.org/one").unit_of_work(OP) as ctx:
+        assert witness_verifier(ctx).vkey.startswith("w.example.org/one+")
+
+
+def probe_witness_key_file(reconfigure, samples, tmp_path):
+    from synthgov.audit.witness import witness_verifier
+
+    with reconfigure(witness_key_file=tmp_path / "wk.pem").unit_of_work(OP) as ctx:
+        witness_verifier(ctx)
+    assert (tmp_path / "wk.pem").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+
+
+def probe_witness_logs(reconfigure, samples, tmp_path):
+    from synthgov.audit.checkpoints import log_verifiers, make_checkpoint
+    from synthgov.audit.policy import AuditPolicy
+    from synthgov.audit.witness import add_checkpoint
+    from synthgov.config import WitnessedLog
+    from synthgov.errors import NotFound
+
+    log = reconfigure(audit_checkpoint_file=tmp_path / "wl.jsonl")
+    label(log, samples["photo.gif"], visible=False)
+    body = f"old 0\n\n{make_checkpoint(log).note}".encode()
+    origin = log.policy(AuditPolicy).origin
+    with pytest.raises(NotFound), reconfigure().unit_of_work(OP) as ctx:
+        add_checkpoint(ctx, body=body)
+    witnessing = reconfigure(witness_logs=[WitnessedLog(origin=origin, keys=[v.vkey for v in log_verifiers(log)])])
+    with witnessing.unit_of_work(OP) as ctx:
+        assert add_checkpoint(ctx, body=body).startswith("\u2014 ")
+
+
 def probe_watermark(reconfigure, samples, tmp_path):
     assert label(reconfigure(watermark=True), samples["photo.png"], visible=False).record.watermark_payload
     assert label(reconfigure(watermark=False), samples["photo.png"], visible=False).record.watermark_payload is None

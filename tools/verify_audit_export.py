@@ -2,6 +2,7 @@
 """Standalone verifier for synthgov audit exports and proofs. Needs only the provider's public key.
 
     python3 verify_audit_export.py --public-key KEY.hex export.jsonl
+    python3 verify_audit_export.py --public-key KEY.hex --witness VKEY [--witness VKEY …] export.jsonl
     python3 verify_audit_export.py --public-key KEY.hex proof.json      (output of `synthgov audit prove`)
 
 KEY is the hex X.509 SubjectPublicKeyInfo the provider publishes (SM2 or Ed25519), or a file holding it.
@@ -14,6 +15,7 @@ Exit status: 0 verified, 1 verification failed (the reason is printed), 2 unusab
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import sys
@@ -96,7 +98,89 @@ def verify_head(head: dict, public_key: bytes) -> None:
         raise Failed(f"tree head signature is invalid for size {head.get('size')} (forged or altered tree head)")
 
 
-def verify_export(lines: list[str], public_key: bytes) -> str:
+# -- C2SP checkpoints (c2sp.org/tlog-checkpoint, signed-note, tlog-cosignature) ---------------------
+def note_key_id(name: str, sig_type: bytes, public: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + sig_type + public).digest()[:4]
+
+
+def parse_signed_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+    cut = note.rfind("\n\n")
+    if cut < 0 or not note.endswith("\n"):
+        raise Failed("checkpoint is not a signed note")
+    text, sigs = note[: cut + 1], []
+    for line in note[cut + 2 :].splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != "\u2014":
+            raise Failed(f"checkpoint has a malformed signature line {line[:40]!r}")
+        blob = base64.b64decode(parts[2], validate=True)
+        sigs.append((parts[1], blob[:4], blob[4:]))
+    return text, sigs
+
+
+def ed25519_ok(public: bytes, signature: bytes, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def verify_checkpoint(note: str, head: dict, public_key: bytes, witnesses: list[str], quorum: int) -> str:
+    """The log's signature on the checkpoint, its size and root against the tree head, and a
+    cosignature from each (or ``quorum``) of the witnesses given as verifier keys."""
+    text, sigs = parse_signed_note(note)
+    lines = text.split("\n")
+    if len(lines) < 4:
+        raise Failed("checkpoint has no origin, size and root lines")
+    origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
+    if size != head["size"] or root.hex() != head["root"]:
+        raise Failed(f"checkpoint (size {size}) does not match the tree head (size {head['size']}) (edited)")
+    if head["sig_alg"] == "ed25519":
+        raw = public_key[-32:]
+        kid, check = note_key_id(origin, b"\x01", raw), (lambda sig: ed25519_ok(raw, sig, text.encode()))
+    else:
+        kid = note_key_id(origin, b"\xffsynthgov-sm2", public_key)
+        check = (lambda sig: verify_sm2_note(public_key, sig, text.encode()))
+    own = [sig for name, k, sig in sigs if name == origin and k == kid]
+    if not own or not check(own[0]):
+        raise Failed("checkpoint is not signed by the given public key (forged or altered checkpoint)")
+    cosigned = []
+    for vkey in witnesses:
+        name, hex_id, material_b64 = vkey.strip().split("+", 2)
+        material = base64.b64decode(material_b64, validate=True)
+        if material[:1] != b"\x04" or len(material) != 33:
+            raise Failed(f"witness key {name} is not an Ed25519 cosignature key (type 0x04)")
+        public = material[1:]
+        if note_key_id(name, b"\x04", public).hex() != hex_id:
+            raise Failed(f"witness key {name}: key ID does not match the key")
+        for signer, k, sig in sigs:
+            if signer == name and k.hex() == hex_id:
+                stamp = int.from_bytes(sig[:8], "big")
+                message = b"cosignature/v1\ntime %d\n" % stamp + text.encode()
+                if not ed25519_ok(public, sig[8:], message):
+                    raise Failed(f"the cosignature of witness {name} does not verify (forged or altered)")
+                cosigned.append(name)
+    needed = len(witnesses) if quorum < 0 else quorum
+    if len(cosigned) < needed:
+        missing = [v.split("+", 1)[0] for v in witnesses if v.split("+", 1)[0] not in cosigned]
+        raise Failed(f"checkpoint is cosigned by {len(cosigned)} of the {needed} witnesses required "
+                     f"(missing: {', '.join(missing)})")
+    return ", cosigned by " + ", ".join(cosigned) if cosigned else ""
+
+
+def verify_sm2_note(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    from gmssl import sm2
+
+    r, s = der_signature(signature)
+    verifier = sm2.CryptSM2(private_key=None, public_key="")
+    verifier.public_key = public_key[len(SM2_SPKI_PREFIX):].hex()
+    return bool(verifier.verify_with_sm3(f"{r:064x}{s:064x}", message))
+
+
+def verify_export(lines: list[str], public_key: bytes, witnesses: list[str] | None = None, quorum: int = -1) -> str:
     if not lines:
         raise Failed("export is empty")
     records = []
@@ -110,12 +194,22 @@ def verify_export(lines: list[str], public_key: bytes) -> str:
     header = records[0]
     if header.get("format") != "synthgov-audit-export":
         raise Failed("not a synthgov audit export (no header line)")
+    checkpoint = None
+    if records and "checkpoint" in records[-1]:
+        checkpoint = records.pop()["checkpoint"]
+    elif header.get("version", 1) >= 2 and witnesses:
+        raise Failed("export is truncated: no checkpoint at the end")
     if len(records) < 3 or "tree_head" not in records[-1]:
         raise Failed("export is truncated: no signed tree head at the end")
     if "subtrees" not in records[-2]:
         raise Failed("export is truncated: no subtree hashes before the tree head")
     head = records[-1]["tree_head"]
     verify_head(head, public_key)
+    cosigned = ""
+    if checkpoint is not None:
+        cosigned = verify_checkpoint(checkpoint, head, public_key, witnesses or [], quorum)
+    elif witnesses:
+        raise Failed("export carries no checkpoint, so no witness cosigned it")
     h = hash_fn(head["hash_alg"])
     size, first, last = head["size"], header["first"], header["last"]
     if header["tree_size"] != size or header["hash_alg"] != head["hash_alg"]:
@@ -132,6 +226,9 @@ def verify_export(lines: list[str], public_key: bytes) -> str:
         leaf_hash = bytes.fromhex(entry["leaf_hash"])
         if entry.get("leaf") is not None and h(b"\x00" + entry["leaf"].encode()) != leaf_hash:
             raise Failed(f"entry {index}: content does not match its leaf hash (edited)")
+        if entry.get("private") is not None and entry.get("leaf") is not None:  # leaf version 2: actor, subject and payload, hashed into the leaf
+            if json.loads(entry["leaf"]).get("private") != h(entry["private"].encode()).hex():
+                raise Failed(f"entry {index}: content does not match its leaf (edited)")
         leaves[index] = leaf_hash
     given = {(s["lo"], s["hi"]): bytes.fromhex(s["hash"]) for s in records[-2]["subtrees"]}
 
@@ -149,9 +246,9 @@ def verify_export(lines: list[str], public_key: bytes) -> str:
 
     if mth(0, size).hex() != head["root"]:
         raise Failed(f"entries and subtree hashes do not rebuild the signed root of size {size} (edited)")
-    purged = sum(1 for e in entries if e.get("leaf") is None)
-    return (f"verified: entries {first}..{last - 1} ({len(entries)}, {purged} purged to hashes) are in the "
-            f"signed log of size {size}, root {head['root']}")
+    purged = sum(1 for e in entries if e.get("leaf") is None or e.get("private") is None and '"v":2' in e["leaf"])
+    return (f"verified: entries {first}..{last - 1} ({len(entries)}, {purged} purged) are in the "
+            f"signed log of size {size}, root {head['root']}{cosigned}")
 
 
 def verify_inclusion(proof: dict, public_key: bytes) -> str:
@@ -186,6 +283,9 @@ def verify_inclusion(proof: dict, public_key: bytes) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--public-key", required=True, help="hex SubjectPublicKeyInfo, or a file holding it")
+    parser.add_argument("--witness", action="append", default=[],
+                        help="a witness's verifier key (name+id+base64); its cosignature must be on the checkpoint")
+    parser.add_argument("--quorum", type=int, default=-1, help="how many of the witnesses must cosign (default all)")
     parser.add_argument("file", help="export (.jsonl) or inclusion proof (.json)")
     args = parser.parse_args(argv)
     try:
@@ -206,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         if stripped.startswith("{") and '"path"' in text and '"format"' not in text.split("\n", 1)[0]:
             message = verify_inclusion(json.loads(text), public_key)
         else:
-            message = verify_export(text.splitlines(), public_key)
+            message = verify_export(text.splitlines(), public_key, args.witness, args.quorum)
     except Failed as exc:
         print(f"FAILED: {exc}")
         return 1

@@ -46,6 +46,11 @@ class Platform:
     profile: ProviderProfile
     policies: dict[type, object] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    # what domains run around units of work (their manifests' ``lifecycle``): after a commit that
+    # appended to the log (with the log's size), periodically while a server runs, and at close
+    append_hooks: list[Callable[[int], None]] = field(default_factory=list)
+    periodic: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
+    close_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def unit_of_work(self, actor: Actor) -> Any:
         return unit_of_work(self, actor)
@@ -64,8 +69,69 @@ class Platform:
             raise ConfigurationError("no provider code configured; run `synthgov init` first")
         return parse_provider_code(self.profile.code)
 
+    def after_append(self, size: int) -> None:
+        """Run after a unit of work committed appends; a failing hook is logged, never raised (the
+        action it follows is already durable)."""
+        for hook in self.append_hooks:
+            _quietly(hook, size)
+
+    def run_periodic(self) -> Any:
+        """A context manager running the periodic tasks in a daemon thread (the server uses it)."""
+        return _Periodic(self.periodic)
+
     def close(self) -> None:
-        self.engine.dispose()
+        try:
+            for hook in self.close_hooks:
+                _quietly(hook)
+        finally:
+            self.engine.dispose()
+
+
+def _quietly(hook: Callable[..., None], *args: Any) -> None:
+    import logging
+
+    from synthgov.errors import SynthgovError
+
+    log = logging.getLogger("synthgov")
+    try:
+        hook(*args)
+    except SynthgovError as exc:  # said in one line; the action it follows is already durable
+        log.error("%s", exc)
+    except Exception:  # noqa: BLE001 - a background duty must not fail the action it follows
+        log.exception("%s failed", getattr(hook, "__qualname__", hook))
+
+
+class _Periodic:
+    def __init__(self, tasks: list[tuple[float, Callable[[], None]]]) -> None:
+        import threading
+
+        self.tasks, self.stop = tasks, threading.Event()
+        self.thread: threading.Thread | None = None
+        self._threading = threading
+
+    def __enter__(self) -> _Periodic:
+        if self.tasks:
+            thread = self._threading.Thread(target=self._run, name="synthgov-periodic", daemon=True)
+            thread.start()
+            self.thread = thread
+        return self
+
+    def _run(self) -> None:
+        import time
+
+        due = [time.monotonic() + every for every, _ in self.tasks]
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for i, (every, task) in enumerate(self.tasks):
+                if now >= due[i]:
+                    _quietly(task)
+                    due[i] = time.monotonic() + every
+            self.stop.wait(max(0.05, min(due) - time.monotonic()))
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
 
 
 def handler_configs(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -83,6 +149,8 @@ def key_ring(settings: Settings) -> KeyRing:
         audit_signature=settings.audit_signature,
         audit_key_file=settings.resolved_audit_key_file,
         pinned_keys=tuple(settings.pinned_keys),
+        witness_key_file=settings.resolved_witness_key_file,
+        audit_key_dir=settings.data_dir / "keys" / "audit",
     )
 
 
@@ -90,7 +158,7 @@ def open_platform(settings: Settings, *, clock: Callable[[], datetime] | None = 
     domains = load_domains()
     domains.import_models()
     engine = make_engine(settings.resolved_database_url)
-    return Platform(
+    platform = Platform(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker(engine, expire_on_commit=False),
@@ -101,3 +169,5 @@ def open_platform(settings: Settings, *, clock: Callable[[], datetime] | None = 
         policies=domains.policies(settings),
         clock=clock or utcnow,
     )
+    domains.install(platform)
+    return platform

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from synthgov.errors import ConfigurationError
@@ -46,6 +46,25 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise ConfigurationError(f"cannot read {self.path}: {exc}") from exc
 
 
+class WitnessSetting(BaseModel):
+    """A witness this log asks for cosignatures (c2sp.org/tlog-witness)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="Submission prefix: the witness answers POST <url>/add-checkpoint")
+    key: str = Field(description="The witness's verifier key, name+id+base64 (signature type 0x04)")
+
+
+class WitnessedLog(BaseModel):
+    """A log this instance witnesses: it cosigns the log's checkpoints after checking consistency."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin: str = Field(description="The log's checkpoint origin line")
+    keys: list[str] = Field(min_length=1, description="The log's verifier keys (all keys it may sign with)")
+    hash: Literal["sm3", "sha256"] = Field("sm3", description="The log's Merkle hash")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SYNTHGOV_", extra="ignore")
 
@@ -71,6 +90,19 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = Field(None, description="Ed25519 tree-head key (PKCS#8 PEM)")
     audit_retention_days: int = Field(183, ge=183, description="Days before personal data in events is purged")
     audit_retention_by_kind: dict[str, int] = Field(default_factory=dict, description="Per-kind retention (days)")
+    audit_origin: str = Field("", description="Checkpoint origin and log key name (default "
+                              "synthgov.local/<provider code>/audit)")
+    audit_checkpoint_file: Path | None = Field(None, description="Append-only file of signed checkpoints, outside "
+                                               "the database (default {data_dir}/audit-checkpoints.jsonl)")
+    audit_checkpoint_every: int = Field(1000, ge=1, description="Make a checkpoint once this many entries were added")
+    audit_checkpoint_seconds: float = Field(300.0, gt=0, description="… or after this many seconds (server), and "
+                                            "at every shutdown when the log grew")
+    audit_witnesses: list[WitnessSetting] = Field(default_factory=list, description="Witnesses asked to cosign")
+    audit_witness_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a witness")
+    witness_name: str = Field("", description="This instance's witness name (default "
+                              "synthgov.local/<provider code>/witness)")
+    witness_key_file: Path | None = Field(None, description="Ed25519 witness key (default keys/witness-ed25519.pem)")
+    witness_logs: list[WitnessedLog] = Field(default_factory=list, description="Logs this instance witnesses")
 
     watermark: bool = Field(True, description="Embed the keyed invisible watermark in labeled images")
     watermark_key_file: Path | None = Field(None, description="Secret watermark key (32 bytes)")
@@ -119,6 +151,23 @@ class Settings(BaseSettings):
     @property
     def resolved_audit_key_file(self) -> Path:
         return self.audit_key_file or self.data_dir / "keys" / "audit-ed25519.pem"
+
+    @property
+    def resolved_checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
+
+    @property
+    def resolved_audit_origin(self) -> str:
+        """'' until a provider is configured (no checkpoints are made before ``synthgov init``)."""
+        return self.audit_origin or (f"synthgov.local/{self.provider_code}/audit" if self.provider_code else "")
+
+    @property
+    def resolved_witness_name(self) -> str:
+        return self.witness_name or f"synthgov.local/{self.provider_code or 'unconfigured'}/witness"
+
+    @property
+    def resolved_witness_key_file(self) -> Path:
+        return self.witness_key_file or self.data_dir / "keys" / "witness-ed25519.pem"
 
     @property
     def resolved_database_url(self) -> str:

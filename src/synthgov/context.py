@@ -32,6 +32,7 @@ class Ctx:
     # Work to run after a successful commit, or to undo a side effect if the commit fails.
     _on_rollback: list[Callable[[], None]] = field(default_factory=list)
     _on_commit: list[Callable[[], None]] = field(default_factory=list)
+    appended: int = 0  # the log's size after this unit's appends (0: it appended nothing)
 
     @property
     def registry(self) -> Registry:
@@ -60,6 +61,8 @@ def unit_of_work(platform: Platform, actor: Actor) -> Iterator[Ctx]:
         for action in ctx._on_commit:
             with suppress(OSError):  # clean-up only
                 action()
+        if ctx.appended:
+            platform.after_append(ctx.appended)
     except BaseException:
         session.rollback()
         for undo in reversed(ctx._on_rollback):

@@ -49,6 +49,7 @@ class Manifest:
     router: str | None = None  # "module:attr" of a FastAPI APIRouter
     policy: str | None = None  # "module:attr" of a function Settings -> typed policy object
     requires: tuple[str, ...] = ()  # domains this one calls
+    lifecycle: str | None = None  # "module:attr" of a function Platform -> None that adds its hooks
 
 
 def resolve(target: str) -> Any:
@@ -129,6 +130,12 @@ class Domains:
             for module in m.models:
                 importlib.import_module(module)
 
+    def install(self, platform: Any) -> None:
+        """Let each domain add its hooks to a new platform (nothing runs until the platform is used)."""
+        for m in self.manifests:
+            if m.lifecycle:
+                resolve(m.lifecycle)(platform)
+
     def policies(self, settings: Any) -> dict[type, object]:
         out: dict[type, object] = {}
         for m in self.manifests:
@@ -163,7 +170,7 @@ def validate(manifests: Iterable[Manifest]) -> Domains:
             if m.permissions is None or grant not in list(m.permissions):
                 problems.append(f"domain {m.name}: default grant {grant} is not one of its permissions")
         problems.extend(f"domain {m.name} requires unknown domain {r!r}" for r in m.requires if r not in names)
-        for target in [c.target for c in m.cli] + [t for t in (m.router, m.policy) if t]:
+        for target in [c.target for c in m.cli] + [t for t in (m.router, m.policy, m.lifecycle) if t]:
             if ":" not in target:
                 problems.append(f"domain {m.name}: {target!r} is not a 'module:attr' path")
     if problems:

@@ -125,9 +125,11 @@ def test_retention_purges_personal_data_keeps_hashes_and_holds(platform, operato
     with platform.unit_of_work(operator) as ctx:
         rows = {e.idx: e for e in service.entries(ctx, indexes=range(7))}
         verification = service.verify_log(ctx)
-    assert rows[1].leaf is None and rows[1].payload is None and rows[1].leaf_hash
-    assert rows[2].subject == "b" and rows[2].leaf is not None  # held
-    assert rows[5].kind == "audit.purged" and json.loads(rows[5].leaf)["payload"]["purged"] == 3
+    # the private part (actor, subject, payload) is gone; the leaf still vouches for kind and time
+    assert rows[1].private is None and rows[1].payload is None and rows[1].actor is None and rows[1].subject is None
+    assert json.loads(rows[1].leaf)["kind"] == rows[1].kind == "apikey.revoked" and rows[1].purged_at is not None
+    assert rows[2].subject == "b" and rows[2].private is not None  # held
+    assert rows[5].kind == "audit.purged" and rows[5].payload["purged"] == 3
     assert verification.ok and verification.purged == 3
 
 

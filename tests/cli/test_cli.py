@@ -92,12 +92,36 @@ def test_audit_commands(run, sample_files, tmp_path):
     assert proof["tree_size"] == 2
     export = tmp_path / "audit.jsonl"
     run("audit", "export", "-o", str(export), "--from", "2000-01-01")
-    assert export.read_text().count("\n") == 5  # header, 2 entries, subtrees, tree head
+    assert export.read_text().count("\n") == 6  # header, 2 entries, subtrees, tree head, checkpoint
     run("audit", "hold", "add", "--subject", "x", "--reason", "case 1")
     assert "would purge 0" in run("audit", "purge", "--dry-run").stdout
     bad = run("audit", "export", "-o", str(tmp_path / "x.jsonl"), "--from", "yesterday", ok=False)
     assert bad.returncode == 2 and "not an ISO date" in bad.stderr
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_checkpoint_commands(run, sample_files, tmp_path):
+    run("label", "image", str(sample_files["photo.gif"]), "-o", str(tmp_path / "a.gif"))
+    # the label command made a checkpoint when it closed: nothing new to sign
+    assert "checkpoint of size 2 unchanged" in run("audit", "checkpoint").stdout
+    made = json.loads(run("audit", "checkpoint", "--force", "--json").stdout)
+    assert made["made"] and made["size"] == 2 and made["note"].split("\n")[1] == "2"
+    keys = json.loads(run("audit", "keys").stdout)
+    assert keys["log_keys"][0].startswith(keys["origin"] + "+") and "+" in keys["witness_key"]
+    assert "audit key rotated" in run("audit", "rotate-key").stdout
+    assert len(json.loads(run("audit", "keys").stdout)["log_keys"]) == 2
+    ok = run("audit", "verify")
+    assert ok.stdout.startswith("ok: 3 entries") and "3 checkpoints from outside the database" in ok.stdout
+    note = tmp_path / "note.txt"
+    note.write_text(made["note"])
+    assert run("audit", "verify", "--checkpoint", str(note)).returncode == 0
+    for bad, said in [("garbage", "neither a checkpoint file nor a signed checkpoint"),
+                      ("missing", "cannot read checkpoints"), ("http://127.0.0.1:9/cp", "cannot fetch checkpoints")]:
+        path = tmp_path / bad
+        if bad == "garbage":
+            path.write_bytes(b"\x00\xff" * 5000)
+        proc = run("audit", "verify", "--checkpoint", str(path) if "http" not in bad else bad, ok=False)
+        assert proc.returncode == 1 and said in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("args", [["--help"], ["inspect", "--help"], ["label", "image", "--help"],

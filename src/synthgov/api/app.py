@@ -20,7 +20,14 @@ Errors are `application/problem+json` (RFC 9457)."""
 
 
 def create_app(platform: Platform) -> FastAPI:
-    app = FastAPI(title="synthgov", version=synthgov.__version__, description=DESCRIPTION)
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # periodic duties (checkpoints) while the server runs
+        with platform.run_periodic():
+            yield
+
+    app = FastAPI(title="synthgov", version=synthgov.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.platform = platform
     problems.install(app)
     for manifest in platform.domains:

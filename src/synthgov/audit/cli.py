@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -28,30 +29,100 @@ def _when(value: str | None) -> datetime | None:
 
 
 @app.command("verify")
-def verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Re-hash every entry, rebuild the tree and check every kept signed tree head. Exit 1 on failure."""
-    from synthgov.audit import service
+def verify(
+    checkpoint: Annotated[list[str] | None, typer.Option(
+        "--checkpoint", help="Also check against these checkpoints: a checkpoint file, a signed note, or a URL "
+        "serving either (another instance's /v1/audit/checkpoint, a witness's /v1/witness/checkpoint?origin=…)")]
+    = None,
+    offline: Annotated[bool, typer.Option(help="Do not ask the configured witnesses")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Re-hash every entry, re-derive every column and every bound record from the log, and check the
+    log against the checkpoint file, the witnesses and any --checkpoint. Exit 1 on failure."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with platform() as plat, plat.unit_of_work(operator()) as ctx:
-        total = service._state(ctx)[0]
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from synthgov.audit import verification
 
-        progress = Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                            console=common.err_console, transient=True, disable=total < 10_000)
-        with progress:
-            task = progress.add_task("verify", total=total)
-            result = service.verify_log(ctx, progress=lambda n: progress.advance(task, n))
+    progress = Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=common.err_console, transient=True)
+    task = progress.add_task("verify", total=None)
+    shown = []
+
+    def total(n: int) -> None:
+        progress.update(task, total=n)
+        if n >= 10_000:
+            progress.start()
+            shown.append(True)
+
+    with platform() as plat:
+        try:
+            result = verification.verify(plat, operator(), sources=checkpoint or [], witnesses=not offline,
+                                         progress=lambda n: progress.advance(task, n), total=total)
+        finally:
+            if shown:
+                progress.stop()
     if as_json:
-        print_json({"ok": result.ok, "entries": result.entries, "purged": result.purged,
-                    "tree_heads_checked": result.tree_heads_checked, "root": result.root, "problems": result.problems})
+        print_json(result.to_dict())
     elif result.ok:
-        common.out_console.print(f"[green]ok[/]: {result.entries} entries ({result.purged} purged, hash only), "
-                          f"{result.tree_heads_checked} signed tree heads consistent; root {result.root}")
+        common.out_console.print(
+            f"[green]ok[/]: {result.entries} entries ({result.purged} purged), every column re-derived; "
+            f"{result.rows_checked} records match their entries; {result.checkpoints_checked} checkpoints from "
+            f"outside the database and {result.tree_heads_checked} kept tree heads consistent; root {result.root}")
+        for note in result.notes:
+            common.out_console.print(f"note: {note}")
     else:
         for problem in result.problems:
             common.out_console.print(f"[red]FAILED[/]: {problem}")
+        for note in result.notes:
+            common.out_console.print(f"note: {note}")
     if not result.ok:
         exit_with(1)
+
+
+@app.command("checkpoint")
+def checkpoint_now(
+    force: Annotated[bool, typer.Option(help="Make one even if the log has not grown")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Sign a checkpoint of the log now, have the witnesses cosign it, append it to the checkpoint file."""
+    from synthgov.audit.checkpoints import make_checkpoint
+
+    with platform() as plat:
+        outcome = make_checkpoint(plat, force=force)
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        verb = "made" if outcome.made else "unchanged (the log has not grown; --force makes one)"
+        common.out_console.print(f"checkpoint of size {outcome.size} {verb}")
+        for name, said in outcome.witnesses.items():
+            common.out_console.print(f"  {name}: {said}")
+        if outcome.made or as_json:
+            sys.stdout.write(outcome.note)
+    if outcome.problems:
+        exit_with(1)
+
+
+@app.command("keys")
+def keys() -> None:
+    """The verifier keys to give witnesses and regulators (this log's, and this instance's witness key)."""
+    from synthgov.audit.checkpoints import log_verifiers
+    from synthgov.audit.policy import AuditPolicy
+    from synthgov.audit.witness import witness_verifier
+
+    with platform() as plat, plat.unit_of_work(operator()) as ctx:
+        print_json({"origin": ctx.policy(AuditPolicy).origin, "log_keys": [v.vkey for v in log_verifiers(plat)],
+                    "witness_key": witness_verifier(ctx).vkey})
+
+
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Replace the log signing key: the rotation is a log entry endorsed by the old key; checkpoints
+    signed before keep verifying. Give the new key to the witnesses (`synthgov audit keys`)."""
+    from synthgov.audit import verification
+
+    with platform() as plat, plat.unit_of_work(operator()) as ctx:
+        event = verification.rotate_key(ctx)
+    common.out_console.print(f"audit key rotated: {event.old_key_id} -> {event.new_key_id}")
 
 
 @app.command("tree-head")
@@ -98,19 +169,23 @@ def export(
     start: Annotated[str | None, typer.Option("--from", help="ISO time, inclusive (UTC if no zone)")] = None,
     end: Annotated[str | None, typer.Option("--to", help="ISO time, exclusive")] = None,
 ) -> None:
-    """Export entries with the hashes and signed tree head a regulator needs to check them offline
-    (tools/verify_audit_export.py, with only the public key)."""
+    """Export entries with the hashes, the signed tree head and the latest checkpoint with its
+    cosignatures that a regulator needs to check them offline (tools/verify_audit_export.py, with
+    only the public key and the witnesses' keys)."""
     from synthgov.audit import service
+    from synthgov.audit.checkpoints import make_checkpoint
     from synthgov.files import staged
 
     first, last = _when(start), _when(end)
     lines = 0
-    with staged(output, text=True, publish=True) as (fh, _), platform() as plat, \
-            plat.unit_of_work(operator()) as ctx:
-        for line in service.export_lines(ctx, start=first, end=last):
-            fh.write(line + "\n")
-            lines += 1
-    common.out_console.print(f"exported {max(lines - 3, 0)} entries to {output}")
+    with platform() as plat:
+        checkpoint = make_checkpoint(plat)  # the latest, or a new one when the log grew
+        with staged(output, text=True, publish=True) as (fh, _), plat.unit_of_work(operator()) as ctx:
+            for line in service.export_lines(ctx, start=first, end=last, checkpoint=checkpoint.note):
+                fh.write(line + "\n")
+                lines += 1
+    common.out_console.print(f"exported {max(lines - 4, 0)} entries to {output}, up to the checkpoint of size "
+                             f"{checkpoint.size}")
 
 
 @app.command("purge")

@@ -37,3 +37,21 @@ class HoldReleased(Event):
     @property
     def subject(self) -> str:
         return self.hold_id
+
+
+@dataclass(frozen=True)
+class AuditKeyRotated(Event):
+    """The log's signing key changed; ``endorsement`` is the old key's signature over
+    ``synthgov/audit-key-rotation/v1\n<new public key hex>`` (so nobody without the old key can
+    introduce a key of their own)."""
+
+    kind: ClassVar[str] = "audit.key_rotated"
+    old_key_id: str
+    new_key_id: str
+    sig_alg: str
+    new_public_key: str  # SubjectPublicKeyInfo, hex
+    endorsement: str  # hex
+
+    @property
+    def subject(self) -> str:
+        return self.new_key_id

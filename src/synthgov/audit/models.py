@@ -12,9 +12,11 @@ from synthgov.storage.base import Base, UTCDateTime
 class AuditEvent(Base):
     """One entry of the append-only log: a typed event, appended in the transaction it records.
 
-    ``leaf`` is the canonical JSON that is hashed (it holds the payload); after retention purges
-    personal data, ``leaf``, ``actor`` and ``subject`` are empty and ``leaf_hash`` alone keeps the
-    tree whole.
+    ``leaf`` is the canonical JSON that is hashed. Since leaf version 2 it holds what is never
+    purged (index, kind, time, the digest of a bound row) and the digest of ``private``, the
+    canonical JSON of the actor, subject and payload with a random nonce; retention empties
+    ``private``, ``actor`` and ``subject`` and the leaf still vouches for every other column.
+    Version 1 leaves held everything; retention emptied them and ``leaf_hash`` alone was left.
     """
 
     __tablename__ = "audit_events"
@@ -25,12 +27,17 @@ class AuditEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     subject: Mapped[str | None] = mapped_column(String(128), index=True)
     leaf: Mapped[str | None] = mapped_column(Text)
+    private: Mapped[str | None] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def payload(self) -> dict | None:
-        return json.loads(self.leaf)["payload"] if self.leaf is not None else None
+        if self.private is not None:
+            return json.loads(self.private)["payload"]
+        if self.leaf is not None:
+            return json.loads(self.leaf).get("payload")
+        return None
 
 
 class AuditNode(Base):
@@ -79,3 +86,15 @@ class AuditHold(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WitnessedCheckpoint(Base):
+    """As a witness: the latest checkpoint this instance cosigned for each log it witnesses."""
+
+    __tablename__ = "witness_checkpoints"
+
+    origin: Mapped[str] = mapped_column(String(256), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -61,7 +61,7 @@ class Ed25519Signer(PemKeyPair):
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"cannot load the Ed25519 audit key {path}: {exc}") from exc
+            raise ConfigurationError(f"cannot load the Ed25519 key {path}: {exc}") from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise ConfigurationError(f"{path} is not an Ed25519 key")
         return cls(key)

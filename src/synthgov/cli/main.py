@@ -146,7 +146,10 @@ def serve(
     plat.provider  # noqa: B018 - fail now, not on the first request, when no provider is configured
     if cfg.demo:
         err_console.print("[bold red]DEMO provider profile[/]: output carries a demo ContentProducer code.")
-    uvicorn.run(create_app(plat), host=host or cfg.host, port=port or cfg.port, log_level="info")
+    try:
+        uvicorn.run(create_app(plat), host=host or cfg.host, port=port or cfg.port, log_level="info")
+    finally:
+        plat.close()  # a last checkpoint when the log grew
 
 
 @app.command()

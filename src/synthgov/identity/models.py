@@ -5,11 +5,13 @@ from datetime import datetime
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from synthgov.audit.binding import LogBound
 from synthgov.storage.base import Base, UTCDateTime
 
 
-class ApiKey(Base):
-    """An API key. Only a SHA-256 of the secret is stored; the secret is shown once at creation."""
+class ApiKey(LogBound, Base):
+    """An API key. Only a SHA-256 of the secret is stored; the secret is shown once at creation.
+    Bound to the log entry of its creation or revocation (its permissions cannot be edited unseen)."""
 
     __tablename__ = "api_keys"
 

@@ -51,7 +51,7 @@ def create_api_key(ctx: Ctx, *, name: str, permissions: list[str] | None = None)
         created_by=ctx.actor.ref,
     )
     ctx.session.add(row)
-    audit.record(ctx, ApiKeyCreated(key_id, name, tuple(p.value for p in perms)))
+    audit.record(ctx, ApiKeyCreated(key_id, name, tuple(p.value for p in perms)), binds=row)
     ctx.session.flush()
     return NewKey(row, token)
 
@@ -68,7 +68,7 @@ def revoke_api_key(ctx: Ctx, *, key_id: str) -> ApiKey:
         raise NotFound(f"no API key {key_id!r}")
     if row.revoked_at is None:
         row.revoked_at = ctx.clock()
-        audit.record(ctx, ApiKeyRevoked(key_id))
+        audit.record(ctx, ApiKeyRevoked(key_id), binds=row)
     return row
 
 
@@ -80,4 +80,6 @@ def authenticate(ctx: Ctx, *, token: str) -> Actor:
     row = ctx.session.get(ApiKey, parts[1])
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _digest(token)):
         raise Unauthenticated("invalid or revoked API key")
+    if not audit.row_matches_entry(ctx, row):  # e.g. permissions granted by editing the database
+        raise Unauthenticated("API key does not match its audit log entry; run `synthgov audit verify`")
     return Actor(ActorKind.API_KEY, row.id, frozenset(str(p) for p in row.permissions))

@@ -100,7 +100,7 @@ def label_content(
     record = _record(ctx, policy, labeled, data, label, order, user=user, service=service, model=model)
     records.add(ctx, record)
     audit.record(ctx, ContentLabeled(record.id, produce_id, handler.modality, tuple(record.labels_applied),
-                                     record.output_sha256))
+                                     record.output_sha256), binds=record)
     ctx.session.flush()
     return LabelOutcome(record, labeled.data, label, labeled.media, labeled.geometry)
 

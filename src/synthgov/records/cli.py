@@ -23,5 +23,8 @@ def show_record(
     if as_json:
         print_json(record)
     else:
+        log = record.pop("log") or {}
         for key, value in record.items():
             out_console.print(f"[bold]{key:>15}[/] {value}")
+        style = "green" if log.get("matches") else "red bold"
+        out_console.print(f"[bold]{'log':>15}[/] [{style}]{log.get('says', 'not checked')}[/]")

@@ -6,11 +6,13 @@ from typing import Any
 from sqlalchemy import JSON, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from synthgov.audit.binding import LogBound
 from synthgov.storage.base import Base, UTCDateTime
 
 
-class GenerationRecord(Base):
-    """How one piece of content was generated and labeled (draft Provisions Art. 13/14)."""
+class GenerationRecord(LogBound, Base):
+    """How one piece of content was generated and labeled (draft Provisions Art. 13/14). Bound to
+    its ``content.labeled`` log entry (``log_index``), which holds a digest of the whole row."""
 
     __tablename__ = "generation_records"
 

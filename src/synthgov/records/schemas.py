@@ -48,6 +48,9 @@ class RecordOut(BaseModel):
     watermark_strength: dict[str, Any] | None = None  # MarkStrength.to_dict(): margin, expected
     fingerprint: str | None = None  # PDQ, hex
     fingerprint_quality: int | None = None
+    log_index: int | None = None
+    # the record checked against its log entry: entry, matches, checkpoint_size, says (AuditPolicy)
+    log: dict[str, Any] | None = None
 
     @field_validator("fingerprint", mode="before")
     @classmethod

@@ -56,19 +56,28 @@ def by_content(ctx: Ctx, *, sha256: str, limit: int = 5) -> list[tuple[str, Gene
 
 
 def view(ctx: Ctx, record: GenerationRecord) -> RecordOut | RecordRef:
-    """The record as this actor may see it."""
+    """The record as this actor may see it; a whole record says whether it matches the log."""
     if ctx.actor.can(RecordsPermission.RECORD_READ):
-        return RecordOut.model_validate(record)
+        return _whole(ctx, record)
     return RecordRef.model_validate(record)
 
 
+def _whole(ctx: Ctx, record: GenerationRecord) -> RecordOut:
+    from synthgov.audit.service import check_row
+    from synthgov.audit.verification import latest_trusted
+
+    out = RecordOut.model_validate(record)
+    out.log = check_row(ctx, record, latest_trusted(ctx.platform)).to_dict()
+    return out
+
+
 def get(ctx: Ctx, *, produce_id: str) -> RecordOut:
-    """The whole record behind a ProduceID (``record:read``)."""
+    """The whole record behind a ProduceID (``record:read``), checked against its log entry."""
     require(ctx.actor, RecordsPermission.RECORD_READ)
     record = by_produce_id(ctx, produce_id)
     if record is None:
         raise NotFound(f"no generation record with ProduceID {produce_id!r}")
-    return RecordOut.model_validate(record)
+    return _whole(ctx, record)
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,11 @@ def _who(rec: RecordOut | RecordRef) -> str:
         strength = rec.watermark_strength
         mark = (f"; its mark was {strength['expected']} (z {strength['margin']} on a {strength['check']})"
                 if strength else "")
+        log = rec.log or {}
+        said = log.get("says", "")
+        checked = (f"; [red bold]{said}[/]" if not log.get("matches") else f"; {said}") if said else ""
         return (f"record {rec.id} ProduceID {rec.produce_id} made {rec.created_at.isoformat()} for user "
-                f"{rec.user_ref or '-'} by {rec.service}/{rec.model}{mark}")
+                f"{rec.user_ref or '-'} by {rec.service}/{rec.model}{mark}{checked}")
     return f"record {rec.id} ProduceID {rec.produce_id} made {rec.created_at.isoformat()} (details need record:read)"
 
 
