@@ -213,3 +213,20 @@ def test_permissions_granted_by_editing_an_api_key_are_refused(platform, operato
         identity.revoke_api_key(ctx, key_id=made.key.id)
     result = check(platform, operator)
     assert result.ok and result.rows_checked == 1, result.problems
+
+
+def test_a_long_checkpoint_file_and_a_damaged_line(platform, operator, samples):
+    label(platform, operator, samples)
+    make_checkpoint(platform)
+    cp_file = CheckpointFile(platform.policy(AuditPolicy).checkpoint_file)
+    line = cp_file.path.read_bytes()
+    cp_file.path.write_bytes(line * 3000)  # a year of checkpoints: making the next reads only the tail
+    label(platform, operator, samples)
+    assert make_checkpoint(platform).size == 3
+    assert cp_file.tail().latest.size == 3 and len(cp_file.tail().entries) < 1000
+    assert check(platform, operator).ok
+    raw = cp_file.path.read_bytes().split(b"\n")
+    raw[10] = raw[10][:40] + b"X" + raw[10][41:]
+    cp_file.path.write_bytes(b"\n".join(raw))
+    problems = check(platform, operator).problems
+    assert len(problems) == 1 and problems[0].startswith(f"checkpoint file {cp_file.path} line 11 is damaged")

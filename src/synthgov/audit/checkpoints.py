@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("synthgov.audit")
 CHECKPOINTER = Actor(ActorKind.SYSTEM, "checkpointer", frozenset({AuditPermission.AUDIT_READ.value}))
 MAX_FILE_BYTES = 256 * 1024 * 1024
+TAIL_BYTES = 256 * 1024
 
 
 class CheckpointRefused(SynthgovError):
@@ -102,28 +103,26 @@ class CheckpointFile:
             os.close(fd)  # closing releases the lock
 
     def read(self) -> FileReading:
-        reading = FileReading()
+        """Every checkpoint of the file (``audit verify``)."""
         try:
             if self.path.stat().st_size > MAX_FILE_BYTES:
-                reading.problems.append(f"checkpoint file {self.path} is larger than {MAX_FILE_BYTES} bytes")
-                return reading
-            raw = self.path.read_bytes()
+                return FileReading(problems=[f"checkpoint file {self.path} is larger than {MAX_FILE_BYTES} bytes"])
+            return _parse_lines(self.path.read_bytes(), self.path)
         except FileNotFoundError:
-            return reading
-        lines = raw.split(b"\n")
-        if lines and lines[-1]:
-            reading.torn_tail = True  # an append that did not finish: not a checkpoint
-        for number, line in enumerate(lines[:-1], 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                note = parse_note(obj["note"])
-                reading.entries.append(Stored(note, Checkpoint.from_text(note.text), str(obj.get("made_at", "")),
-                                              number))
-            except (ValueError, KeyError, TypeError, NoteError) as exc:
-                reading.problems.append(f"checkpoint file {self.path} line {number} is damaged: {exc}")
-        return reading
+            return FileReading()
+
+    def tail(self, window: int = TAIL_BYTES) -> FileReading:
+        """The last checkpoints only (making a checkpoint needs the newest, not the whole history)."""
+        try:
+            with self.path.open("rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - window))
+                raw = fh.read()
+        except FileNotFoundError:
+            return FileReading()
+        if len(raw) < size:
+            raw = raw[raw.find(b"\n") + 1 :]  # drop the partial first line
+        return _parse_lines(raw, self.path)
 
     def append(self, note: Note, made_at: str) -> None:
         """Append one checkpoint (call under :meth:`lock`)."""
@@ -134,8 +133,7 @@ class CheckpointFile:
             if size:
                 os.lseek(fd, size - 1, os.SEEK_SET)
                 if os.read(fd, 1) != b"\n":  # cut off a torn tail left by a crash
-                    content = _read_all(fd)
-                    os.ftruncate(fd, content.rfind(b"\n") + 1)
+                    os.ftruncate(fd, _last_newline(fd, size) + 1)
             os.lseek(fd, 0, os.SEEK_END)
             os.write(fd, line)
             os.fsync(fd)
@@ -143,12 +141,36 @@ class CheckpointFile:
             os.close(fd)
 
 
-def _read_all(fd: int) -> bytes:
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _parse_lines(raw: bytes, path: Path | str) -> FileReading:
+    reading = FileReading()
+    lines = raw.split(b"\n")
+    if lines and lines[-1]:
+        reading.torn_tail = True  # an append that did not finish: not a checkpoint
+    for number, line in enumerate(lines[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            note = parse_note(obj["note"])
+            reading.entries.append(Stored(note, Checkpoint.from_text(note.text), str(obj.get("made_at", "")),
+                                          number))
+        except (ValueError, KeyError, TypeError, NoteError) as exc:
+            reading.problems.append(f"checkpoint file {path} line {number} is damaged: {exc}")
+    return reading
+
+
+def _last_newline(fd: int, size: int) -> int:
+    """Offset of the last newline in the file (-1 if none), reading backwards in blocks."""
+    end = size
+    while end > 0:
+        start = max(0, end - (1 << 16))
+        os.lseek(fd, start, os.SEEK_SET)
+        block = os.read(fd, end - start)
+        found = block.rfind(b"\n")
+        if found >= 0:
+            return start + found
+        end = start
+    return -1
 
 
 # -- keys ------------------------------------------------------------------------------------------
@@ -188,7 +210,7 @@ def make_checkpoint(platform: Platform, *, force: bool = False) -> CheckpointOut
         raise CheckpointRefused("no provider is configured yet (run `synthgov init`), so the log has no origin")
     file = CheckpointFile(policy.checkpoint_file)
     with file.lock():
-        reading = file.read()
+        reading = file.tail()
         ours = [e for e in reading.entries if e.checkpoint.origin == policy.origin]
         latest = ours[-1] if ours else None
         with platform.unit_of_work(CHECKPOINTER) as ctx:
@@ -316,11 +338,15 @@ def fetch_checkpoints(source: str) -> FileReading:
         try:
             with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - the user's URL
                 raw = response.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                return FileReading(problems=[f"{source} answered more than {MAX_FILE_BYTES} bytes"])
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise WitnessUnreachable(f"cannot fetch checkpoints from {source}: {getattr(exc, 'reason', exc)}") from exc
         return _parse_source(raw, source)
     path = Path(source)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return FileReading(problems=[f"{source} is larger than {MAX_FILE_BYTES} bytes"])
         raw = path.read_bytes()
     except OSError as exc:
         raise CheckpointRefused(f"cannot read checkpoints from {source}: {exc.strerror}") from exc
@@ -329,12 +355,7 @@ def fetch_checkpoints(source: str) -> FileReading:
 
 def _parse_source(raw: bytes, source: str) -> FileReading:
     if raw.lstrip().startswith(b"{"):
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as folder:
-            copy = Path(folder) / "checkpoints.jsonl"
-            copy.write_bytes(raw)
-            return CheckpointFile(copy).read()
+        return _parse_lines(raw, source)
     try:
         note = parse_note(raw)
         return FileReading([Stored(note, Checkpoint.from_text(note.text), "", 1)])
@@ -359,7 +380,7 @@ def install(platform: Platform) -> None:
     def after_append(size: int) -> None:
         state["dirty"] = True
         if state["checkpointed"] < 0:
-            latest = CheckpointFile(policy.checkpoint_file).read().latest
+            latest = CheckpointFile(policy.checkpoint_file).tail().latest
             state["checkpointed"] = latest.size if latest else 0
         if size - int(state["checkpointed"]) >= policy.checkpoint_every:
             run()
