@@ -172,3 +172,21 @@ def test_nodes_are_stored_for_proofs(platform, operator):
     append(platform, operator, 8, batch=True)
     with platform.sessionmaker() as s:
         assert s.query(AuditNode).count() == 9 + 4 + 2 + 1  # 9 leaves (init + 8), 4 + 2 + 1 parents
+
+
+def test_the_leaf_is_the_canonical_json_and_verification_takes_the_fast_path(platform, operator, samples):
+    """canonical_leaf is written by hand (verification rebuilds it per entry); it must stay the
+    exact canonical JSON, and an honest entry must pass the re-encoding check without parsing."""
+    from synthgov.audit.service import _ENCODER, _fast_check, _tree
+
+    with platform.unit_of_work(operator) as ctx:
+        label_content(ctx, data=samples["photo.gif"], visible=False)
+        service.record(ctx, ApiKeyRevoked("ünïcode \"quoted\""))
+    tree = _tree("sm3")
+    with platform.sessionmaker() as s:
+        rows = s.query(AuditEvent).order_by(AuditEvent.idx).all()
+        for r in rows:
+            fields = json.loads(r.leaf)
+            assert r.leaf == _ENCODER.encode(fields)  # canonical: keys sorted, no spaces, non-ASCII kept
+            assert _fast_check(tree, r) == (True, fields.get("row"))
+        assert json.loads(rows[1].leaf)["row"]["table"] == "generation_records"
