@@ -69,6 +69,42 @@ def _pg_database() -> tuple[str | None, object]:
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
+def _checkpoints(log, work: Path) -> dict:
+    """Milliseconds to make one checkpoint of the grown log: alone, and cosigned by a synthgov
+    witness served over HTTP on this machine (the round trip a real witness adds is the network's)."""
+    from synthgov.api.background import serve_in_background
+    from synthgov.audit.checkpoints import log_verifiers, make_checkpoint
+    from synthgov.audit.policy import AuditPolicy
+    from synthgov.audit.witness import witness_verifier
+    from synthgov.bootstrap import open_platform
+    from synthgov.config import WitnessSetting, load_settings
+    from synthgov.permissions import Actor
+    from synthgov.storage import migrate
+
+    def median_ms(platform, n=30) -> float:
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            outcome = make_checkpoint(platform, force=True)
+            times.append(time.perf_counter() - t)
+            assert not outcome.problems, outcome.problems
+        return round(statistics.median(times) * 1000, 2)
+
+    out = {"checkpoint_ms": median_ms(log)}
+    witness = open_platform(load_settings(data_dir=work / "witness", witness_logs=[{
+        "origin": log.policy(AuditPolicy).origin, "keys": [v.vkey for v in log_verifiers(log)], "hash": "sha256"}]))
+    migrate.upgrade(witness.engine)
+    with witness.unit_of_work(Actor.operator("bench")) as ctx:
+        key = witness_verifier(ctx).vkey
+    with serve_in_background(witness) as url:
+        cosigned = open_platform(log.settings.model_copy(update={
+            "audit_witnesses": [WitnessSetting(url=f"{url}/v1/witness", key=key)]}))
+        out["checkpoint_witnessed_ms"] = median_ms(cosigned)
+        cosigned.close()
+    witness.close()
+    return out
+
+
 def run() -> dict:
     import pymerkle
 
@@ -107,6 +143,9 @@ def run() -> dict:
         out["inclusion_proof_ms_median"] = round(statistics.median(times) * 1000, 3)
         out["inclusion_proof_ms_p99"] = round(sorted(times)[int(len(times) * 0.99)] * 1000, 3)
         out["inclusion_proof_bytes"] = max(sizes)
+
+        # -- checkpoints: signed, fsynced to the file, with and without a witness over HTTP --------
+        out.update(_checkpoints(sqlite, work))
 
         # -- pymerkle on the very same leaves ------------------------------------------------------
         with sqlite.sessionmaker() as s:

@@ -5,11 +5,8 @@ and database, speaking c2sp.org/tlog-witness.
 """
 
 import json
-import socket
 import subprocess
 import sys
-import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from synthgov.api.app import create_app
+from synthgov.api.background import serve_in_background
 from synthgov.audit import service, verification
 from synthgov.audit.checkpoints import CheckpointFile, log_verifiers, make_checkpoint
 from synthgov.audit.notes import parse_note
@@ -33,22 +31,8 @@ VERIFIER = Path(__file__).parents[2] / "tools" / "verify_audit_export.py"
 
 @contextmanager
 def served(platform):
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1/witness"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serve_in_background(platform) as url:
+        yield f"{url}/v1/witness"
 
 
 @pytest.fixture

@@ -66,8 +66,9 @@ def verify(
     elif result.ok:
         common.out_console.print(
             f"[green]ok[/]: {result.entries} entries ({result.purged} purged), every column re-derived; "
-            f"{result.rows_checked} records match their entries; {result.checkpoints_checked} checkpoints from "
-            f"outside the database and {result.tree_heads_checked} kept tree heads consistent; root {result.root}")
+            f"{result.rows_checked} bound rows (records, API keys) match their entries; "
+            f"{result.checkpoints_checked} checkpoints from outside the database and "
+            f"{result.tree_heads_checked} kept tree heads consistent; root {result.root}")
         for note in result.notes:
             common.out_console.print(f"note: {note}")
     else:

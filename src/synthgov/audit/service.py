@@ -349,11 +349,11 @@ def _fast_check(tree: Tree, r) -> tuple[bool, dict | None]:
     columns, leaf and private part are exactly what :func:`record_many` writes. ``(True, binding)``
     when everything matches; ``(False, None)`` sends the entry to :func:`_derive`, which names the
     difference. (Equivalent to parsing, because both sides are the canonical encoding.)"""
-    leaf, private = r.leaf, r.private
-    if leaf is None or private is None or r.purged_at is not None or tree.leaf(leaf.encode()) != r.leaf_hash:
+    idx, kind, at, actor, subject, leaf, private, leaf_hash, purged_at = r  # one unpacking: the loop is hot
+    if leaf is None or private is None or purged_at is not None or tree.leaf(leaf.encode()) != leaf_hash:
         return False, None
-    if not (private.startswith(f'{{"actor":{_json_str(r.actor)},"nonce":"')
-            and private.endswith(f',"subject":{_json_str(r.subject)}}}')):
+    if not (private.startswith(f'{{"actor":{_json_str(actor)},"nonce":"')
+            and private.endswith(f',"subject":{_json_str(subject)}}}')):
         return False, None
     row = None
     if ',"row":{' in leaf:
@@ -365,12 +365,12 @@ def _fast_check(tree: Tree, r) -> tuple[bool, dict | None]:
     if not leaf.startswith('{"at":"') or leaf[39:40] != '"':
         return False, None
     try:
-        if datetime.fromisoformat(leaf[7:39]) != r.at:
+        if datetime.fromisoformat(leaf[7:39]) != at:
             return False, None
     except ValueError:
         return False, None
     row_text = f',"row":{_ENCODER.encode(row)}' if row is not None else ""
-    expected = (f'{leaf[:40]},"idx":{r.idx},"kind":{_STR(r.kind)},"private":"{tree.h(private.encode()).hex()}"'
+    expected = (f'{leaf[:40]},"idx":{idx},"kind":{_STR(kind)},"private":"{tree.h(private.encode()).hex()}"'
                 f'{row_text},"v":{LEAF_VERSION}}}')
     return leaf == expected, row
 
@@ -407,8 +407,9 @@ def verify_log(ctx: Ctx, *, progress: Callable[[int], None] | None = None, chunk
         if not rows:
             break
         for r in rows:
-            if r.idx != expected:
-                result.problems.append(f"entries {expected}..{r.idx - 1} are missing")
+            idx, leaf, leaf_hash, purged_at = r[0], r[5], r[7], r[8]
+            if idx != expected:
+                result.problems.append(f"entries {expected}..{idx - 1} are missing")
                 return result
             fast, row = _fast_check(tree, r)
             if not fast:  # re-derive field by field, to name what differs
@@ -416,11 +417,11 @@ def verify_log(ctx: Ctx, *, progress: Callable[[int], None] | None = None, chunk
                 result.problems.extend(problems)
                 if derived is not None:
                     result.problems.extend(_column_problems(r, derived))
-            v1 += r.leaf is None or r.leaf.startswith('{"actor"')  # version 1 leaves (keys sorted)
-            result.purged += r.purged_at is not None
+                v1 += leaf is None or leaf.startswith('{"actor"')  # version 1 leaves (keys sorted)
+                result.purged += purged_at is not None
             if row is not None:
-                bindings[(row["table"], row["id"])] = (r.idx, row["digest"])
-            compact.append(r.leaf_hash)
+                bindings[(row["table"], row["id"])] = (idx, row["digest"])
+            compact.append(leaf_hash)
             expected += 1
             head = heads.get(expected)
             if head is not None:
