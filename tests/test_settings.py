@@ -277,6 +277,15 @@ def probe_witness_logs(reconfigure, samples, tmp_path):
         assert add_checkpoint(ctx, body=body).startswith("\u2014 ")
 
 
+def probe_output_mode(reconfigure, samples, tmp_path):
+    from synthgov.labeling.service import label_file
+
+    (tmp_path / "in.gif").write_bytes(samples["photo.gif"])
+    with reconfigure(output_mode="600").unit_of_work(OP) as ctx:
+        label_file(ctx, source=tmp_path / "in.gif", destination=tmp_path / "out.gif", visible=False)
+    assert (tmp_path / "out.gif").stat().st_mode & 0o777 == 0o600
+
+
 def probe_watermark(reconfigure, samples, tmp_path):
     assert label(reconfigure(watermark=True), samples["photo.png"], visible=False).record.watermark_payload
     assert label(reconfigure(watermark=False), samples["photo.png"], visible=False).record.watermark_payload is None

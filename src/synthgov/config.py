@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     fingerprint_max_distance: int = Field(31, ge=0, le=64, description="PDQ match threshold (Hamming distance)")
 
     max_input_bytes: int = Field(256 * 1024 * 1024, gt=0, description="Largest accepted input file")
+    output_mode: str | None = Field(None, pattern=r"^0?[0-7]{3}$", description="Mode of labeled output files, "
+                                    "octal (e.g. 640); default: 666 less the umask")
     max_image_pixels: int = Field(100_000_000, gt=0, description="Largest accepted image (decompression guard)")
 
     modalities: dict[str, dict[str, Any]] = Field(
@@ -182,14 +184,49 @@ class Settings(BaseSettings):
         return self.data_dir / CONFIG_FILE_NAME
 
 
+ENV_PREFIX = "SYNTHGOV_"
+# environment variables of this prefix that are not settings: the test suite's and the benchmarks'
+RESERVED_ENV_PREFIXES = ("SYNTHGOV_TEST_", "SYNTHGOV_BENCH_")
+
+
+def _closest(name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_settings(toml_keys: list[str], environ: dict[str, str]) -> list[str]:
+    """One line per key of the config file and per ``SYNTHGOV_*`` variable that matches no setting
+    (a misspelt key would otherwise be ignored silently: ``watermak = false`` still watermarks)."""
+    fields = list(Settings.model_fields)
+    problems = [f"unknown setting {key!r} in {CONFIG_FILE_NAME}{_closest(key, fields)}"
+                for key in toml_keys if key not in Settings.model_fields]
+    env_names = [ENV_PREFIX + f.upper() for f in fields]
+    for var in sorted(environ):
+        if var.upper().startswith(ENV_PREFIX) and not var.upper().startswith(RESERVED_ENV_PREFIXES) \
+                and var.upper() not in env_names:
+            problems.append(f"unknown environment variable {var}{_closest(var.upper(), env_names)}")
+    return problems
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings, turning validation errors into one clear :class:`ConfigurationError`."""
+    """Build settings, turning validation errors and unknown keys into one clear
+    :class:`ConfigurationError`."""
     from pydantic import ValidationError
 
     clean = {k: v for k, v in overrides.items() if v is not None}
+    unknown = [k for k in clean if k not in Settings.model_fields]
+    if unknown:
+        raise ConfigurationError(f"unknown setting {unknown[0]!r}{_closest(unknown[0], list(Settings.model_fields))}")
     try:
-        return Settings(**clean)
+        settings = Settings(**clean)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
         raise ConfigurationError(f"invalid setting {where}: {first.get('msg')}") from exc
+    toml = _TomlSource(Settings, {"data_dir": settings.data_dir})()
+    problems = unknown_settings(list(toml), dict(os.environ))
+    if problems:
+        raise ConfigurationError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return settings

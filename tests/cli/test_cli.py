@@ -136,3 +136,47 @@ def test_help_imports_no_platform(args):
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "Usage: synthgov" in proc.stdout, proc.stderr
     assert proc.stdout.strip().endswith("HEAVY []"), proc.stdout[-300:]
+
+
+def _cli(tmp_path, *args, **env):
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHGOV_")} | env
+    return subprocess.run([sys.executable, "-m", "synthgov", *args], capture_output=True, text=True,
+                          env=full | {"COLUMNS": "200"}, cwd=tmp_path, timeout=120)
+
+
+def test_an_uninitialised_data_folder_gets_one_line_and_nothing_is_created(tmp_path):
+    folder = tmp_path / "never-initialised"
+    for args in (["audit", "verify"], ["records", "show", "x"], ["label", "image", "a.png", "-o", "b.png"]):
+        proc = _cli(tmp_path, *args, SYNTHGOV_DATA_DIR=str(folder))
+        assert proc.returncode == 2 and "run `synthgov init`" in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert not folder.exists()
+
+
+def test_misspelt_settings_are_refused_with_the_closest_name(tmp_path):
+    folder = tmp_path / "data"
+    assert _cli(tmp_path, "init", "--demo", SYNTHGOV_DATA_DIR=str(folder)).returncode == 0
+    proc = _cli(tmp_path, "audit", "verify", SYNTHGOV_DATA_DIR=str(folder), SYNTHGOV_WATERMAK="false")
+    assert proc.returncode == 2
+    assert "unknown environment variable SYNTHGOV_WATERMAK; did you mean 'SYNTHGOV_WATERMARK'?" in proc.stderr
+    assert _cli(tmp_path, "audit", "verify", SYNTHGOV_DATA_DIR=str(folder), SYNTHGOV_TEST_ANYTHING="1").returncode == 0
+    with (folder / "synthgov.toml").open("a") as fh:
+        fh.write("\nwatermak = false\n")
+    proc = _cli(tmp_path, "audit", "verify", SYNTHGOV_DATA_DIR=str(folder))
+    assert proc.returncode == 2 and "unknown setting 'watermak' in synthgov.toml; did you mean 'watermark'?" in \
+        proc.stderr
+
+
+def test_storage_failures_say_what_to_do(tmp_path):
+    import sqlite3
+
+    from synthgov.storage.engine import describe_database_error
+
+    where = tmp_path
+    assert "is full: free some space" in describe_database_error(sqlite3.OperationalError(
+        "database or disk is full"), where)
+    assert "is full" in describe_database_error(OSError(28, "No space left on device"), where)
+    assert "failed a read or write" in describe_database_error(sqlite3.OperationalError("disk I/O error"), where)
+    assert "read-only" in describe_database_error(sqlite3.OperationalError(
+        "attempt to write a readonly database"), where)
+    assert describe_database_error(ValueError("something else"), where) is None

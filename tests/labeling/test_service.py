@@ -64,7 +64,7 @@ def test_duplicate_produce_id_leaves_no_file_and_no_record(platform, operator, s
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_commit_failure_removes_output_and_restores_old_file(platform, operator, sample_files, tmp_path):
+def test_commit_failure_leaves_the_old_file_and_no_output(platform, operator, sample_files, tmp_path):
     out = tmp_path / "out.png"
     out.write_bytes(b"previous contents")
 
@@ -73,7 +73,7 @@ def test_commit_failure_removes_output_and_restores_old_file(platform, operator,
 
     with pytest.raises(Boom), platform.unit_of_work(operator) as ctx:
         service.label_file(ctx, source=sample_files["photo.png"], destination=out, overwrite=True)
-        assert out.read_bytes() != b"previous contents"
+        assert out.read_bytes() == b"previous contents"  # the output replaces it only after the commit
         original = ctx.session.commit
 
         def failing_commit():

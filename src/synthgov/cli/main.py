@@ -144,6 +144,9 @@ def serve(
     if migrate.current(plat.engine) != migrate.head():
         raise SynthgovError("database schema is not current; run `synthgov db upgrade` first")
     plat.provider  # noqa: B018 - fail now, not on the first request, when no provider is configured
+    from synthgov.labeling.service import recover_outputs
+
+    recover_outputs(plat)
     if cfg.demo:
         err_console.print("[bold red]DEMO provider profile[/]: output carries a demo ContentProducer code.")
     try:
@@ -202,8 +205,12 @@ def main(argv: list[str] | None = None) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError | OSError):
+            from synthgov.cli.common import State
+            from synthgov.storage.engine import describe_database_error
+
+            said = describe_database_error(getattr(exc, "orig", None) or exc, State.data_dir or Path("the data folder"))
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            _error(f"{type(exc).__name__}: {msg}")
+            _error(said or f"{type(exc).__name__}: {msg}")
         raise
 
 

@@ -33,6 +33,12 @@ def label_image(
         outcome = label_file(ctx, source=source, destination=output, user=user, visible=visible,
                              watermark=watermark, overwrite=overwrite)
     record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
+    if outcome.pending:
+        from synthgov.cli.common import exit_with
+
+        out_console.print(f"[red]record {record['id']} committed but {output} could not be written yet[/]: the "
+                          f"output waits at {outcome.pending}; the next synthgov command moves it into place")
+        exit_with(1)
     if as_json:
         print_json({"output": str(output), "record": record, "geometry": outcome.geometry})
         return

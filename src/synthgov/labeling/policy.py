@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthgov.modalities.base import ExplicitLabelSpec
@@ -20,6 +21,8 @@ class LabelingPolicy:
     fingerprint: bool
     demo: bool
     max_input_bytes: int
+    pending_dir: Path = Path("pending")  # intent files of outputs in flight (labeling.outputs)
+    output_mode: int | None = None  # new output files' mode; None: 0o666 less the umask
 
 
 def from_settings(settings: Settings) -> LabelingPolicy:
@@ -32,4 +35,6 @@ def from_settings(settings: Settings) -> LabelingPolicy:
         fingerprint=settings.fingerprint,
         demo=settings.demo,
         max_input_bytes=settings.max_input_bytes,
+        pending_dir=settings.data_dir / "pending",
+        output_mode=int(settings.output_mode, 8) if settings.output_mode else None,
     )

@@ -8,19 +8,20 @@ the caller's transaction.
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthgov.audit import service as audit
 from synthgov.context import Ctx
 from synthgov.errors import Conflict, InvalidInput
-from synthgov.files import staged
+from synthgov.files import folder_of
 from synthgov.inputs import check_content, read_input
 from synthgov.labeling.events import ContentLabeled
+from synthgov.labeling.outputs import PendingOutput, Recovered, file_mode, recover
 from synthgov.labeling.permissions import LabelingPermission
 from synthgov.labeling.policy import LabelingPolicy
 from synthgov.modalities.base import FormatInfo, Labeled, Labeler, LabelPlan, MediaInfo, Watermarker, WatermarkOrder
@@ -28,6 +29,11 @@ from synthgov.permissions import require
 from synthgov.provenance.label import AigcLabel, LabelValue, signed_message
 from synthgov.records import service as records
 from synthgov.records.models import GenerationRecord
+
+if TYPE_CHECKING:
+    from synthgov.bootstrap import Platform
+
+LOG = logging.getLogger("synthgov.labeling")
 
 
 @dataclass
@@ -37,6 +43,7 @@ class LabelOutcome:
     label: AigcLabel
     media: MediaInfo
     geometry: dict[str, Any] | None
+    pending: str | None = None  # committed, but the output is still at this temporary path (recovery moves it)
 
 
 def new_produce_id() -> str:
@@ -149,38 +156,47 @@ def label_file(
     watermark: bool | None = None,
     overwrite: bool = False,
 ) -> LabelOutcome:
-    """Label ``source`` into ``destination``: the file appears only if the record commits.
-
-    The output is written to a temporary file beside the destination, fsynced, and moved into
-    place; if the transaction then fails, the unit of work removes it again.
-    """
+    """Label ``source`` into ``destination``: the file appears only once the record commits, and a
+    committed record always gets its file (``outputs``: a temporary name, an intent file, the rename
+    after the commit, recovery of whatever a crash left). Only the file at ``destination`` is ever
+    replaced, and only with ``overwrite``."""
+    if destination.is_dir():
+        raise InvalidInput(f"{destination} is a folder; give the output file's name")
     if destination.exists() and not overwrite:
         raise Conflict(f"{destination} exists; pass --overwrite to replace it")
     if destination.resolve() == source.resolve():
         raise InvalidInput("output must differ from input (labels are written to a new file)")
-    data = read_input(source, ctx.policy(LabelingPolicy).max_input_bytes)
+    folder_of(destination)
+    policy = ctx.policy(LabelingPolicy)
+    data = read_input(source, policy.max_input_bytes)
     outcome = label_content(ctx, data=data, filename=source.name, user=user, visible=visible, watermark=watermark)
     check_extension(ctx, destination.name, outcome.media, role="output")
-    backup: Path | None = None
-    with staged(destination) as (fh, tmp):
-        fh.write(outcome.data)
+    pending = PendingOutput.begin(policy.pending_dir, outcome.record.id, destination)
     try:
-        if destination.exists():  # keep the old file until the record is durable
-            backup = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.bak")
-            os.replace(destination, backup)
-        os.replace(tmp, destination)
+        pending.write(outcome.data, file_mode(policy.output_mode))
     except BaseException:
-        tmp.unlink(missing_ok=True)
-        if backup is not None and backup.exists():
-            os.replace(backup, destination)
+        pending.abandon()
         raise
 
-    def undo() -> None:
-        destination.unlink(missing_ok=True)
-        if backup is not None:
-            os.replace(backup, destination)
+    def publish() -> None:
+        try:
+            pending.publish()
+        except OSError as exc:  # the record is committed: recovery moves the file into place later
+            LOG.error("record %s committed but its output is still at %s (%s); the next synthgov command "
+                      "moves it into place", outcome.record.id, pending.temporary, exc)
+            outcome.pending = str(pending.temporary)
 
-    ctx.on_rollback(undo)
-    if backup is not None:
-        ctx.on_commit(backup.unlink)
+    ctx.on_commit(publish)
+    ctx.on_rollback(pending.abandon)
     return outcome
+
+
+def recover_outputs(platform: Platform) -> Recovered:
+    """Finish the outputs that crashed processes left (see ``outputs``)."""
+    from synthgov.permissions import Actor, ActorKind
+
+    policy = platform.policy(LabelingPolicy)
+    if not policy.pending_dir.is_dir():
+        return Recovered([], [])
+    with platform.unit_of_work(Actor(ActorKind.SYSTEM, "recovery")) as ctx:
+        return recover(policy.pending_dir, lambda rid: ctx.session.get(GenerationRecord, rid) is not None)
