@@ -62,6 +62,11 @@ def save(source: Image.Image, fmt: ImageFormat, labeled: list[Image.Image], loss
         for key, value in getattr(source, "text", {}).items():
             if key not in ("AIGC", "XML:com.adobe.xmp"):
                 pnginfo.add_itxt(key, value)
+        if rest:  # APNG: every frame, with its timing (never flattened to the first)
+            common.update(save_all=True, append_images=rest, default_image=bool(info.get("default_image")))
+            for key in ("duration", "loop", "disposal", "blend"):
+                if key in info:
+                    common[key] = info[key]
         first.save(buf, "PNG", pnginfo=pnginfo, **common)
     elif fmt is ImageFormat.WEBP:
         opts = dict(common, lossless=lossless_webp, quality=100 if lossless_webp else 90, method=4)
@@ -75,6 +80,8 @@ def save(source: Image.Image, fmt: ImageFormat, labeled: list[Image.Image], loss
         opts = {k: v for k, v in common.items() if k == "icc_profile"}
         if "dpi" in info:
             opts["dpi"] = info["dpi"]
+        if rest:  # every page (never flattened to the first)
+            opts.update(save_all=True, append_images=rest)
         first.save(buf, "TIFF", compression=compression, **opts)
     elif fmt is ImageFormat.GIF:
         opts = {"save_all": bool(rest), "append_images": rest}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -53,6 +54,20 @@ def sniff(prefix: bytes) -> ImageFormat | None:
     return None
 
 
+# The most XMP, EXIF and text a walk may gather (inflated): set by the handler from its config
+# while it walks, checked as the walk goes, so that many compressed text chunks cannot inflate
+# into gigabytes before the limit is seen.
+METADATA_LIMIT: ContextVar[int] = ContextVar("synthgov_image_metadata_limit", default=16 * 1024 * 1024)
+
+
+def check_metadata(total: int) -> None:
+    limit = METADATA_LIMIT.get()
+    if total > limit:
+        from synthgov.errors import HostileInput
+
+        raise HostileInput(f"image holds more than {limit} bytes of metadata (XMP, EXIF, text); refused")
+
+
 @dataclass
 class Scan:
     """What a container walk found: XMP packets, an EXIF block, Annex B text labels, problems."""
@@ -64,3 +79,14 @@ class Scan:
     xmp_location: str = "XMP"
     width: int | None = None  # from the container header, without decoding
     height: int | None = None
+    frames: int = 1  # animation frames (GIF, APNG, WebP) or pages (TIFF), counted in the container
+    frame_sizes: list[tuple[int, int]] = field(default_factory=list)  # per page where pages differ (TIFF)
+    parts: int = 0  # chunks, segments, blocks or IFD entries walked
+    metadata_bytes: int = 0  # XMP, EXIF and text the walk found (inflated)
+
+    @property
+    def decoded_pixels(self) -> int:
+        """What decoding every frame and page costs: the canvas per animation frame, each page's own size."""
+        if self.frame_sizes:
+            return sum(w * h for w, h in self.frame_sizes)
+        return (self.width or 0) * (self.height or 0) * self.frames

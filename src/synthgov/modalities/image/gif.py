@@ -67,9 +67,12 @@ def scan(data: bytes) -> Scan:
     _, parts = blocks(data)
     result = Scan(xmp_location="XMP TC260:AIGC in GIF application extension")
     result.width, result.height = struct.unpack("<HH", data[6:10])
+    result.frames = max(1, sum(1 for kind, _, _ in parts if kind == "image"))
+    result.parts = len(parts)
     for kind, start, end in parts:
         if kind == "xmp":
             result.xmp.append(data[start + len(XMP_APP) : end - len(MAGIC_TRAILER)])
+            result.metadata_bytes += end - start
     return result
 
 

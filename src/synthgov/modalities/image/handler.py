@@ -31,7 +31,7 @@ from synthgov.modalities.base import (
     WatermarkReading,
 )
 from synthgov.modalities.image import encode, fingerprint, gif, jpeg, metadata, png, tiff, visible, webp, xmp
-from synthgov.modalities.image.formats import ALL_IMAGE_EXTENSIONS, ImageFormat, Scan, sniff
+from synthgov.modalities.image.formats import ALL_IMAGE_EXTENSIONS, METADATA_LIMIT, ImageFormat, Scan, sniff
 from synthgov.modalities.image.watermark import SCHEME, ImageWatermark, ImageWatermarkConfig, Unmarkable
 from synthgov.provenance.label import AigcLabel
 from synthgov.watermarking.scheme import MarkStrength, TooSmall
@@ -50,6 +50,11 @@ class ImageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_pixels: int = Field(100_000_000, gt=0, description="Largest image accepted (decompression-bomb guard)")
+    max_frames: int = Field(1000, gt=0, description="Most animation frames or TIFF pages accepted")
+    max_decoded_pixels: int = Field(100_000_000, gt=0, description="Most pixels decoding all frames and pages may "
+                                    "produce (a canvas per animation frame): bounds memory per input")
+    max_metadata_bytes: int = Field(16 * 1024 * 1024, gt=0, description="Most XMP, EXIF and text (inflated) accepted")
+    max_parts: int = Field(20_000, gt=0, description="Most chunks, segments or blocks a container may have")
     watermark: ImageWatermarkConfig = Field(default_factory=ImageWatermarkConfig,
                                             description="The image watermark's tuning (docs/watermark.md)")
 
@@ -92,19 +97,40 @@ class ImageHandler:
             )
 
     def _info(self, fmt: ImageFormat, found: Scan) -> MediaInfo:
-        """Size from the container header; the bomb guard runs here, before any decoding."""
+        """Size from the container header; the bomb guards run here, before any decoding: every
+        page's size, the frame count, the pixels all frames decode to, the metadata and the parts."""
         if found.width is None or found.height is None:
             raise CorruptMedia(f"{fmt} header gives no image size")
         self._check_pixels(found.width, found.height)
+        cfg = self.config
+        for number, (w, h) in enumerate(found.frame_sizes[1:], 2):
+            try:
+                self._check_pixels(w, h)
+            except HostileInput as exc:
+                raise HostileInput(f"page {number}: {exc}") from exc
+        what = "pages" if found.frame_sizes else "frames"
+        if found.frames > cfg.max_frames:
+            raise HostileInput(f"image has {found.frames} {what}, over the limit of {cfg.max_frames}")
+        if found.decoded_pixels > cfg.max_decoded_pixels:
+            raise HostileInput(f"decoding its {found.frames} {what} would make {found.decoded_pixels} pixels, over the "
+                               f"{cfg.max_decoded_pixels}-pixel limit (max_decoded_pixels)")
+        if found.metadata_bytes > cfg.max_metadata_bytes:
+            raise HostileInput(f"image holds {found.metadata_bytes} bytes of metadata, over the "
+                               f"{cfg.max_metadata_bytes}-byte limit")
+        if found.parts > cfg.max_parts:
+            raise HostileInput(f"{fmt} has {found.parts} chunks or segments, over the limit of {cfg.max_parts}")
         return MediaInfo("image", fmt.value, fmt.media_type, fmt.extensions, found.width, found.height)
 
     def _scan(self, fmt: ImageFormat, data: bytes) -> Scan:
+        token = METADATA_LIMIT.set(self.config.max_metadata_bytes)
         try:
             return CONTAINERS[fmt].scan(data)
         except SynthgovError:
             raise
         except (IndexError, ValueError, KeyError) as exc:  # malformed structure we did not anticipate
             raise CorruptMedia(f"{fmt} structure is corrupt: {exc}") from exc
+        finally:
+            METADATA_LIMIT.reset(token)
 
     def _walk(self, data: bytes) -> tuple[ImageFormat, Scan, MediaInfo]:
         fmt = self.format_of(data)

@@ -64,6 +64,9 @@ def split(data: bytes) -> tuple[list[Segment], bytes]:
 def scan(data: bytes) -> Scan:
     segments, _ = split(data)
     result = Scan(xmp_location="XMP TC260:AIGC in JPEG APP1")
+    result.parts = len(segments)
+    result.metadata_bytes = sum(len(seg.payload) for seg in segments
+                                if 0xE0 <= seg.marker <= 0xEF or seg.marker == 0xFE)  # APPn and COM
     for seg in segments:
         if seg.marker in SOF_MARKERS and len(seg.payload) >= 5 and result.width is None:
             result.height, result.width = struct.unpack(">HH", seg.payload[1:5])

@@ -9,7 +9,7 @@ import struct
 import zlib
 
 from synthgov.errors import CorruptMedia, HostileInput
-from synthgov.modalities.image.formats import Scan
+from synthgov.modalities.image.formats import Scan, check_metadata
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
@@ -71,13 +71,22 @@ def _itxt(body: bytes) -> tuple[bytes, bytes, bool]:
 
 def scan(data: bytes) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp")
-    for ctype, body, _, _ in chunks(data):
+    found = chunks(data)
+    result.parts = len(found)
+    for ctype, body, _, _ in found:
+        if ctype in (b"iTXt", b"tEXt", b"zTXt", b"eXIf"):
+            result.metadata_bytes += len(body)
+            check_metadata(result.metadata_bytes)  # before inflating the next one
+        if ctype == b"acTL" and len(body) == 8:
+            result.frames = max(1, struct.unpack(">I", body[:4])[0])
         if ctype == b"IHDR":
             if len(body) != 13:
                 raise CorruptMedia("PNG IHDR chunk has the wrong length")
             result.width, result.height = struct.unpack(">II", body[:8])
         elif ctype == b"iTXt":
             keyword, text, compressed = _itxt(body)
+            if compressed:
+                result.metadata_bytes += len(text)  # what it inflated to
             if keyword == XMP_KEYWORD:
                 result.xmp.append(text)
                 if compressed:

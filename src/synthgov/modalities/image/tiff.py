@@ -15,6 +15,7 @@ from synthgov.modalities.image.formats import Scan
 XMP_TAG = 700
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 MAX_ENTRIES = 4096
+MAX_PAGES = 100_000
 
 
 def _header(data: bytes) -> tuple[str, int]:
@@ -88,7 +89,28 @@ def scan(data: bytes) -> Scan:
     if result.width is None or result.height is None:
         raise CorruptMedia("TIFF has no image width or length")
     result.exif = data  # the TIFF is its own EXIF structure; Pillow reads UserComment from it
+    result.metadata_bytes = sum(len(x) for x in result.xmp)
+    result.frame_sizes = _pages(data, bo, offset)
+    result.frames = len(result.frame_sizes)
+    result.parts = len(entries)
     return result
+
+
+def _pages(data: bytes, bo: str, offset: int) -> list[tuple[int, int]]:
+    """(width, height) of every page along the IFD chain, checked before anything is decoded (a
+    second page could otherwise declare any size); a chain that loops is corrupt."""
+    sizes: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    while offset:
+        if offset in seen or len(seen) >= MAX_PAGES:
+            raise CorruptMedia("TIFF page chain loops or has more than 100000 pages")
+        seen.add(offset)
+        entries, offset = _ifd(data, bo, offset)
+        dims = {tag: _ints(data, bo, typ, n, raw) for tag, typ, n, raw in entries if tag in (256, 257) and n == 1}
+        if not dims.get(256) or not dims.get(257):
+            raise CorruptMedia(f"TIFF page {len(sizes) + 1} has no image width or length")
+        sizes.append((dims[256][0], dims[257][0]))
+    return sizes
 
 
 def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:

@@ -48,7 +48,11 @@ def scan(data: bytes) -> Scan:
         result.height = int.from_bytes(head[7:10], "little") + 1
     else:
         result.width, result.height, _ = _canvas(first, head)
+    result.parts = len(parts)
+    result.frames = max(1, sum(1 for fourcc, _ in parts if fourcc == b"ANMF"))
     for fourcc, body in parts:
+        if fourcc in (b"XMP ", b"EXIF"):
+            result.metadata_bytes += len(body)
         if fourcc == b"XMP ":
             result.xmp.append(body)
             if not has_flag:
