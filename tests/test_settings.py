@@ -286,6 +286,20 @@ def probe_output_mode(reconfigure, samples, tmp_path):
     assert (tmp_path / "out.gif").stat().st_mode & 0o777 == 0o600
 
 
+def probe_api_rate_limit(reconfigure, samples, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from synthgov.api import create_app
+    from synthgov.identity.service import create_api_key
+
+    for limit, expected in ((2, 429), (0, 404)):
+        plat = reconfigure(api_rate_limit=limit)
+        with plat.unit_of_work(OP) as ctx:
+            token = create_api_key(ctx, name="rate").token
+        client = TestClient(create_app(plat), headers={"Authorization": f"Bearer {token}"})
+        assert [client.get("/v1/records/none").status_code for _ in range(3)][-1] == expected
+
+
 def probe_watermark(reconfigure, samples, tmp_path):
     assert label(reconfigure(watermark=True), samples["photo.png"], visible=False).record.watermark_payload
     assert label(reconfigure(watermark=False), samples["photo.png"], visible=False).record.watermark_payload is None

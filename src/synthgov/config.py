@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     modalities: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-modality handler configs, e.g. [modalities.image] max_pixels = …")
 
+    api_rate_limit: int = Field(600, ge=0, description="Requests a minute per API key (bursts as large); 0: no limit")
+
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -30,6 +30,9 @@ def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(title="synthgov", version=synthgov.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.platform = platform
     problems.install(app)
+    from synthgov.api.door import Door
+
+    app.add_middleware(Door, platform=platform)  # size, authentication and rate before any body is read
     for manifest in platform.domains:
         if manifest.router:
             app.include_router(resolve(manifest.router))

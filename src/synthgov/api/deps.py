@@ -22,6 +22,9 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 def get_actor(request: Request, platform: PlatformDep) -> Actor:
+    known = getattr(request.state, "actor", None)  # authenticated at the door, before the body was read
+    if isinstance(known, Actor):
+        return known
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
     if not token:

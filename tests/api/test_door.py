@@ -1,0 +1,77 @@
+"""Limits at the door, over a real socket: the size limit and authentication answer before the
+body is read, a chunked body is cut off at the limit, and each key has a request rate."""
+
+import socket
+import time
+
+import pytest
+
+from synthgov.api.background import serve_in_background
+from synthgov.identity.service import create_api_key
+
+
+def raw(url: str, head: str, body: bytes = b"", wait: float = 10.0) -> tuple[int, bytes, float]:
+    """Send ``head`` (and ``body``) on a fresh connection; (status, response, seconds to answer)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        start = time.perf_counter()
+        sock.sendall(head.encode() + b"\r\n" + body)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        elapsed = time.perf_counter() - start
+    return int(data.split(b" ", 2)[1]), data, elapsed
+
+
+@pytest.fixture
+def served(reconfigure, operator):
+    def make(**settings):
+        plat = reconfigure(**settings)
+        with plat.unit_of_work(operator) as ctx:
+            token = create_api_key(ctx, name="door").token
+        return plat, token
+
+    return make
+
+
+def test_an_oversized_body_is_refused_before_it_is_sent(served):
+    plat, token = served(max_input_bytes=1_000_000)
+    with serve_in_background(plat) as url:
+        head = (f"POST /v1/labels HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {2 * 1024 ** 3}\r\n")
+        status, response, _ = raw(url, head)  # no body at all: the answer comes from the headers alone
+    assert status == 413 and b"application/problem+json" in response
+
+
+def test_no_key_is_refused_before_the_body(served):
+    plat, _ = served()
+    with serve_in_background(plat) as url:
+        head = ("POST /v1/labels HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                f"Content-Length: {100 * 1024 ** 2}\r\n")
+        status, response, elapsed = raw(url, head)  # 100 MB announced, none sent
+    assert status == 401 and elapsed < 5
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit(served):
+    plat, token = served(max_input_bytes=100_000)
+    part = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            b"Content-Type: image/png\r\n\r\n" + b"x" * (40 * 65536) + b"\r\n--b--\r\n")
+    pieces = [part[i:i + 65536] for i in range(0, len(part), 65536)]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+    with serve_in_background(plat) as url:
+        head = (f"POST /v1/labels HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n")
+        status, _, _ = raw(url, head, body)
+    assert status == 413
+
+
+def test_each_key_has_a_rate(served):
+    plat, token = served(api_rate_limit=3)
+    with serve_in_background(plat) as url:
+        head = f"GET /v1/records/none HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+        answers = [raw(url, head) for _ in range(4)]
+    assert [a[0] for a in answers[:3]] == [404, 404, 404]
+    assert answers[3][0] == 429 and b"retry-after:" in answers[3][1].lower()
