@@ -138,12 +138,17 @@ def verify_checkpoint(note: str, head: dict, public_key: bytes, witnesses: list[
     origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
     if size != head["size"] or root.hex() != head["root"]:
         raise Failed(f"checkpoint (size {size}) does not match the tree head (size {head['size']}) (edited)")
-    if head["sig_alg"] == "ed25519":
-        raw = public_key[-32:]
-        kid, check = note_key_id(origin, b"\x01", raw), (lambda sig: ed25519_ok(raw, sig, text.encode()))
+    ed25519 = head["sig_alg"] == "ed25519"
+    if ed25519:
+        kid = note_key_id(origin, b"\x01", public_key[-32:])
     else:
         kid = note_key_id(origin, b"\xffsynthgov-sm2", public_key)
-        check = (lambda sig: verify_sm2_note(public_key, sig, text.encode()))
+
+    def check(sig: bytes) -> bool:
+        if ed25519:
+            return ed25519_ok(public_key[-32:], sig, text.encode())
+        return verify_sm2_note(public_key, sig, text.encode())
+
     own = [sig for name, k, sig in sigs if name == origin and k == kid]
     if not own or not check(own[0]):
         raise Failed("checkpoint is not signed by the given public key (forged or altered checkpoint)")
@@ -226,9 +231,11 @@ def verify_export(lines: list[str], public_key: bytes, witnesses: list[str] | No
         leaf_hash = bytes.fromhex(entry["leaf_hash"])
         if entry.get("leaf") is not None and h(b"\x00" + entry["leaf"].encode()) != leaf_hash:
             raise Failed(f"entry {index}: content does not match its leaf hash (edited)")
-        if entry.get("private") is not None and entry.get("leaf") is not None:  # leaf version 2: actor, subject and payload, hashed into the leaf
-            if json.loads(entry["leaf"]).get("private") != h(entry["private"].encode()).hex():
-                raise Failed(f"entry {index}: content does not match its leaf (edited)")
+        # leaf version 2: actor, subject and payload are the private part, whose hash the leaf holds
+        private = entry.get("private")
+        if private is not None and entry.get("leaf") is not None \
+                and json.loads(entry["leaf"]).get("private") != h(private.encode()).hex():
+            raise Failed(f"entry {index}: content does not match its leaf (edited)")
         leaves[index] = leaf_hash
     given = {(s["lo"], s["hi"]): bytes.fromhex(s["hash"]) for s in records[-2]["subtrees"]}
 
