@@ -75,3 +75,44 @@ def test_each_key_has_a_rate(served):
         answers = [raw(url, head) for _ in range(4)]
     assert [a[0] for a in answers[:3]] == [404, 404, 404]
     assert answers[3][0] == 429 and b"retry-after:" in answers[3][1].lower()
+
+
+def test_idempotency_key_makes_retries_safe(platform, operator, samples):
+    import threading
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from synthgov.api import create_app
+    from synthgov.records.models import GenerationRecord
+
+    with platform.unit_of_work(operator) as ctx:
+        token = create_api_key(ctx, name="retry").token
+    client = TestClient(create_app(platform), headers={"Authorization": f"Bearer {token}"})
+
+    def post(key, data=samples["photo.png"]):
+        return client.post("/v1/labels", files={"file": ("a.png", data, "image/png")}, data={"visible": "false"},
+                           headers={"Idempotency-Key": key})
+
+    def records():
+        with platform.sessionmaker() as s:
+            return s.scalar(select(func.count()).select_from(GenerationRecord))
+
+    first = post("order-1")
+    again = post("order-1")  # the response was lost; the client retries
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert again.headers["X-Synthgov-Record-Id"] == first.headers["X-Synthgov-Record-Id"]
+    assert again.content == first.content and records() == 1
+    other = post("order-1", samples["photo.jpg"])
+    assert other.status_code == 422 and "used for another request" in other.json()["detail"]
+    assert post("order-2").headers["X-Synthgov-Record-Id"] != first.headers["X-Synthgov-Record-Id"]
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(post("order-3"))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.headers["X-Synthgov-Record-Id"] for a in answers}) == 1  # twins at once: one record
+    assert records() == 3

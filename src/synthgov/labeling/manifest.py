@@ -5,6 +5,7 @@ from synthgov.labeling.permissions import LabelingPermission
 MANIFEST = Manifest(
     name="labeling",
     summary="Visible, metadata and watermark labels on generated content, with its generation record",
+    models=("synthgov.labeling.models",),
     events=(ContentLabeled,),
     permissions=LabelingPermission,
     default_grants=(LabelingPermission.LABEL_CREATE,),

@@ -8,12 +8,16 @@ the caller's transaction.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete
 
 from synthgov.audit import service as audit
 from synthgov.context import Ctx
@@ -21,12 +25,13 @@ from synthgov.errors import Conflict, InvalidInput
 from synthgov.files import folder_of
 from synthgov.inputs import check_content, read_input
 from synthgov.labeling.events import ContentLabeled
+from synthgov.labeling.models import IdempotentRequest
 from synthgov.labeling.outputs import PendingOutput, Recovered, file_mode, recover
 from synthgov.labeling.permissions import LabelingPermission
 from synthgov.labeling.policy import LabelingPolicy
 from synthgov.modalities.base import FormatInfo, Labeled, Labeler, LabelPlan, MediaInfo, Watermarker, WatermarkOrder
 from synthgov.permissions import require
-from synthgov.provenance.label import AigcLabel, LabelValue, signed_message
+from synthgov.provenance.label import AigcLabel, LabelValue, parse_label_text, signed_message
 from synthgov.records import service as records
 from synthgov.records.models import GenerationRecord
 
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from synthgov.bootstrap import Platform
 
 LOG = logging.getLogger("synthgov.labeling")
+IDEMPOTENCY_HOURS = 24  # how long a request with an Idempotency-Key is remembered
 
 
 @dataclass
@@ -44,6 +50,7 @@ class LabelOutcome:
     media: MediaInfo
     geometry: dict[str, Any] | None
     pending: str | None = None  # committed, but the output is still at this temporary path (recovery moves it)
+    replayed: bool = False  # the answer to an earlier request with the same Idempotency-Key
 
 
 def new_produce_id() -> str:
@@ -81,15 +88,28 @@ def label_content(
     watermark: bool | None = None,
     service: str | None = None,
     model: str | None = None,
+    idempotency_key: str | None = None,
 ) -> LabelOutcome:
     """Embed the watermark, draw the visible label, write the metadata label; add the record.
 
     ``watermark=None`` follows the ``watermark`` setting. With ``visible=False`` and
-    ``watermark=False`` the pixels are untouched (metadata only).
+    ``watermark=False`` the pixels are untouched (metadata only). With ``idempotency_key`` the
+    request is remembered with its record (same transaction) for ``IDEMPOTENCY_HOURS``: the same
+    key and request again get the same record and file back (``replayed``); the same key with
+    another request is refused.
     """
     require(ctx.actor, LabelingPermission.LABEL_CREATE)
     policy = ctx.policy(LabelingPolicy)
     check_content(data, policy.max_input_bytes)
+    request_digest = None
+    if idempotency_key is not None:
+        if not 0 < len(idempotency_key) <= 255:
+            raise InvalidInput("Idempotency-Key must be 1 to 255 characters")
+        params = json.dumps([filename, user, visible, watermark, service, model]).encode()
+        request_digest = hashlib.sha256(hashlib.sha256(data).digest() + params).hexdigest()
+        prior = ctx.session.get(IdempotentRequest, (ctx.actor.ref, idempotency_key))
+        if prior is not None and prior.created_at >= ctx.clock() - timedelta(hours=IDEMPOTENCY_HOURS):
+            return _replay(ctx, prior, request_digest)
     handler = ctx.registry.for_data(data)
     labeler = ctx.registry.capability(handler, Labeler, "cannot be labeled yet")
     check_extension(ctx, filename, handler.format_info(data[:64]))
@@ -108,8 +128,33 @@ def label_content(
     records.add(ctx, record)
     audit.record(ctx, ContentLabeled(record.id, produce_id, handler.modality, tuple(record.labels_applied),
                                      record.output_sha256), binds=record)
+    if idempotency_key is not None and request_digest is not None:
+        _remember(ctx, idempotency_key, request_digest, record.id, labeled.data)
     ctx.session.flush()
     return LabelOutcome(record, labeled.data, label, labeled.media, labeled.geometry)
+
+
+def _remember(ctx: Ctx, key: str, digest: str, record_id: str, body: bytes) -> None:
+    """Keep the request with its record; a concurrent twin fails on the primary key at commit (and
+    its caller replays this one)."""
+    now = ctx.clock()
+    ctx.session.execute(delete(IdempotentRequest).where(  # expired ones, this key's included
+        IdempotentRequest.created_at < now - timedelta(hours=IDEMPOTENCY_HOURS)))
+    ctx.session.add(IdempotentRequest(actor=ctx.actor.ref, key=key, request_sha256=digest, record_id=record_id,
+                                      body=body, created_at=now))
+
+
+def _replay(ctx: Ctx, prior: IdempotentRequest, digest: str) -> LabelOutcome:
+    if prior.request_sha256 != digest:
+        raise InvalidInput("this Idempotency-Key was used for another request; use a new key for a new request")
+    record = ctx.session.get(GenerationRecord, prior.record_id)
+    if record is None:  # pragma: no cover - both were committed together
+        raise InvalidInput("the record of this Idempotency-Key is gone; use a new key")
+    handler = ctx.registry.for_data(prior.body)
+    info = handler.format_info(prior.body[:64])
+    media = MediaInfo(record.modality, info.format, record.media_type, info.extensions, record.width, record.height)
+    label = parse_label_text(record.metadata_label).to_label()
+    return LabelOutcome(record, prior.body, label, media, None, replayed=True)
 
 
 def _record(ctx: Ctx, policy: LabelingPolicy, labeled: Labeled, data: bytes, label: AigcLabel,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Header, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -33,15 +33,28 @@ async def create_label(
     user: Annotated[str | None, Form(max_length=256, description="Your reference for the end user")] = None,
     visible: Annotated[bool, Form(description="Draw the visible label (GB 45438 ch. 5)")] = True,
     watermark: Annotated[bool | None, Form(description="Embed the invisible watermark (default: setting)")] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=255, description="Makes retries safe: the same key "
+                                                  "and request within 24 h get the same record and file back")]
+    = None,
 ) -> Response:
     data = await read_upload(file, platform.settings.max_input_bytes)
 
     def work() -> LabelOutcome:
         with platform.unit_of_work(actor) as ctx:
             return label_content(ctx, data=data, filename=file.filename, user=user, visible=visible,
-                                 watermark=watermark)
+                                 watermark=watermark, idempotency_key=idempotency_key)
 
-    outcome = await run_in_threadpool(work)  # committed before the response is built
+    def work_once() -> LabelOutcome:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            return work()
+        except IntegrityError:  # a twin with the same key committed first: answer with its record
+            if idempotency_key is None:
+                raise
+            return work()
+
+    outcome = await run_in_threadpool(work_once)  # committed before the response is built
     ext = outcome.media.extensions[0]
     return Response(
         outcome.data,
@@ -50,5 +63,6 @@ async def create_label(
             "X-Synthgov-Record-Id": outcome.record.id,
             "X-Synthgov-Produce-Id": outcome.record.produce_id,
             "Content-Disposition": f'attachment; filename="{outcome.record.produce_id}{ext}"',
+            **({"Idempotent-Replayed": "true"} if outcome.replayed else {}),
         },
     )
