@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 RESULTS = Path(__file__).parent / "results"
-BENCHES = ("labels", "audit", "watermark", "cli")
+BENCHES = ("labels", "audit", "watermark", "cli", "soak")
 
 
 def main(argv: list[str]) -> None:
@@ -118,6 +118,32 @@ of {r['rounds']}. Commands import what they need only when they run, so help nev
 """
 
 
+def _soak(r: dict) -> str:
+    rows = "\n".join(f"| {k} | {v['n']} | {v['p50']} ms | {v['p99']} ms | "
+                     f"{', '.join(f'{s}: {n}' for s, n in r['statuses'][k].items())} |"
+                     for k, v in r["latency_ms"].items())
+    series = ", ".join(f"{at:.0f} s {mb} MB" for at, mb in r["memory_series"][:: max(1, len(r["memory_series"]) // 10)])
+    return f"""## Soak: the HTTP API under mixed, partly hostile traffic
+
+Command: `make bench` (or `python -m bench soak`; `SYNTHGOV_BENCH_SOAK_SECONDS`, default 1200, and
+`SYNTHGOV_BENCH_SOAK_CLIENTS`, default 20). Run {r['when']} on {r['machine']}: {r['seconds']} s, {r['clients']}
+concurrent clients against a real `synthgov serve` (SQLite), 45 % labeling (visible label, watermark,
+metadata, an `Idempotency-Key` each), 45 % inspection, 10 % hostile files (truncated, random bytes, a
+bomb header, 60 MiB of compressed text chunks, 120 megapixels of GIF frames, empty).
+
+**{r['requests']} requests, {r['requests_per_s']} requests/s; {r['server_errors']} server errors (5xx or no
+answer); {r['labeled_responses']} labeled responses and {r['records']} records: {r['lost']} lost,
+{r['duplicated']} duplicated, {r['unanswered_records']} records without a response.**
+
+| Kind | Requests | p50 | p99 | Statuses |
+|---|---|---|---|---|
+{rows}
+
+Server memory (RSS): {r['rss_mb']['first_minute_max']} MB at most in the first minute, {r['rss_mb']['max']} MB at most
+overall, {r['rss_mb']['last']} MB at the end. Over time: {series}.
+"""
+
+
 def write_docs(results: dict) -> None:
     parts = ["# Benchmarks\n\nProduced by `make bench` (`python -m bench`); raw numbers in `bench/results/*.json`. "
              "Machines are shared and noisy, so compare the **ratios** measured side by side in one run, not "
@@ -128,6 +154,8 @@ def write_docs(results: dict) -> None:
         parts.append(_audit(results["audit"]))
     if "cli" in results:
         parts.append(_cli(results["cli"]))
+    if "soak" in results:
+        parts.append(_soak(results["soak"]))
     if "watermark" in results:
         from bench.watermark_docs import section
 
