@@ -5,7 +5,6 @@ target. A parser may return or refuse with its typed error; anything else fails.
 import random
 
 import pytest
-
 from fuzz.targets import CORPUS, TARGETS, check
 
 

@@ -103,3 +103,20 @@ def test_every_frame_and_page_is_kept(fmt):
             colours.append(im.convert("RGB").getpixel((5, 5)))
     assert colours[0][0] > 200 and colours[1][2] > 200 and colours[2][1] > 100  # each frame its own, in order
     assert [f.parsed.to_label() for f in handler.read_labels(out).labels] == [LABEL]
+
+
+def test_xmp_with_an_unbound_prefix_is_read_not_crashed_on():
+    """Found by the fuzzer (fuzz/corpus/xmp/regression-unbound-prefix): a prefix bound to nothing."""
+    from synthgov.modalities.image.xmp import find_aigc
+
+    packet = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlnz:rdf="-"><rdf:Description>'
+              b'<foo:AIGC>{"Label":"1"}</foo:AIGC></rdf:Description></rdf:RDF></x:xmpmeta>')
+    try:
+        found, notes = find_aigc(packet)
+    except Exception as exc:  # noqa: BLE001 - only a typed refusal would be acceptable
+        from synthgov.errors import SynthgovError
+
+        assert isinstance(exc, SynthgovError), exc
+    else:
+        assert not found and notes == ["an AIGC property in an unbound prefix (no namespace declared), not the "
+                                       "TC260 URI"]

@@ -67,6 +67,15 @@ class XmpValue:
     value: str
 
 
+def _split(tag: str) -> tuple[str | None, str]:
+    """(namespace, local name) of an element tag: ``{uri}local``, or, where the recovering parser
+    met a prefix bound to nothing, ``prefix:local`` with no namespace (lxml's QName refuses those)."""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return None, tag.rpartition(":")[2]
+
+
 def find_aigc(packet: bytes) -> tuple[list[XmpValue], list[str]]:
     """Every ``TC260:AIGC`` value in a packet, and notes about near misses."""
     root = parse_packet(packet)
@@ -77,8 +86,11 @@ def find_aigc(packet: bytes) -> tuple[list[XmpValue], list[str]]:
             continue
         if elem.tag == AIGC:
             found.append(XmpValue("element", "".join(elem.itertext())))
-        elif etree.QName(elem).localname.upper() == "AIGC":
-            notes.append(f"an AIGC property in namespace {etree.QName(elem).namespace!r}, not the TC260 URI")
+            continue
+        namespace, local = _split(elem.tag)
+        if local.upper() == "AIGC":
+            where = f"namespace {namespace!r}" if namespace else "an unbound prefix (no namespace declared)"
+            notes.append(f"an AIGC property in {where}, not the TC260 URI")
         for name, value in elem.attrib.items():
             if name == AIGC:
                 found.append(XmpValue("attribute", value))
