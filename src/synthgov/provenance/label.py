@@ -106,7 +106,8 @@ def validate_fields(fields: Mapping[str, object]) -> list[str]:
             errors.append(f"{key} must be a string, not {type(value).__name__}")
         elif not charset_ok(value):
             errors.append(f"{key} has characters outside the Annex E character set")
-    if fields.get("Label") not in {v.value for v in LabelValue}:
+    label = fields.get("Label")
+    if not isinstance(label, str) or label not in {v.value for v in LabelValue}:  # any JSON value may be there
         errors.append("Label must be \"1\", \"2\" or \"3\"")
     for key in ("ContentProducer", "ProduceID"):
         if key in fields and fields[key] == "":

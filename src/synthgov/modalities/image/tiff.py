@@ -13,7 +13,7 @@ from synthgov.errors import CorruptMedia, UnsupportedMedia
 from synthgov.modalities.image.formats import Scan
 
 XMP_TAG = 700
-TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
 MAX_ENTRIES = 4096
 MAX_PAGES = 100_000
 
@@ -106,7 +106,8 @@ def _pages(data: bytes, bo: str, offset: int) -> list[tuple[int, int]]:
             raise CorruptMedia("TIFF page chain loops or has more than 100000 pages")
         seen.add(offset)
         entries, offset = _ifd(data, bo, offset)
-        dims = {tag: _ints(data, bo, typ, n, raw) for tag, typ, n, raw in entries if tag in (256, 257) and n == 1}
+        dims = {tag: _ints(data, bo, typ, n, raw) for tag, typ, n, raw in entries
+                if tag in (256, 257) and n == 1 and typ in (3, 4)}
         if not dims.get(256) or not dims.get(257):
             raise CorruptMedia(f"TIFF page {len(sizes) + 1} has no image width or length")
         sizes.append((dims[256][0], dims[257][0]))
