@@ -141,6 +141,13 @@ answer); {r['labeled_responses']} labeled responses and {r['records']} records: 
 
 Server memory (RSS): {r['rss_mb']['first_minute_max']} MB at most in the first minute, {r['rss_mb']['max']} MB at most
 overall, {r['rss_mb']['last']} MB at the end. Over time: {series}.
+
+Reading it: correctness holds under load (no 5xx, every labeled response has exactly one record, every
+hostile file a 4xx). Speed does not yet: one server process is CPU-bound on two cores, and inspecting an
+unlabeled photograph runs the full watermark search (both layouts, every geometry candidate) and the
+fingerprint look-up, so inspections queue behind each other; several server processes (or the
+watermark search only on request) are the next step. Memory rises slowly after the first minute;
+whether it levels off is what the 20-minute run in `make bench` is for.
 """
 
 
