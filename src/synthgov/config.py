@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     max_input_bytes: int = Field(256 * 1024 * 1024, gt=0, description="Largest accepted input file")
     output_mode: str | None = Field(None, pattern=r"^0?[0-7]{3}$", description="Mode of labeled output files, "
                                     "octal (e.g. 640); default: 666 less the umask")
-    max_image_pixels: int = Field(100_000_000, gt=0, description="Largest accepted image (decompression guard)")
+    max_image_pixels: int = Field(32_000_000, gt=0, description="Largest accepted image (decompression guard; "
+                                  "labeling 40 megapixels peaks at 1.2 GB)")
 
     modalities: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-modality handler configs, e.g. [modalities.image] max_pixels = …")

@@ -180,3 +180,21 @@ def test_storage_failures_say_what_to_do(tmp_path):
     assert "read-only" in describe_database_error(sqlite3.OperationalError(
         "attempt to write a readonly database"), where)
     assert describe_database_error(ValueError("something else"), where) is None
+
+
+def test_an_older_schema_asks_for_db_upgrade_which_works(tmp_path):
+    from alembic import command
+
+    from synthgov.storage import migrate
+    from synthgov.storage.engine import make_engine
+
+    folder = tmp_path / "data"
+    assert _cli(tmp_path, "init", "--demo", SYNTHGOV_DATA_DIR=str(folder)).returncode == 0
+    engine = make_engine(f"sqlite:///{folder / 'synthgov.db'}")
+    command.downgrade(migrate.alembic_config(engine), "0005")
+    engine.dispose()
+    refused = _cli(tmp_path, "audit", "verify", SYNTHGOV_DATA_DIR=str(folder))
+    assert refused.returncode == 2 and "run `synthgov db upgrade`" in refused.stderr
+    upgraded = _cli(tmp_path, "db", "upgrade", SYNTHGOV_DATA_DIR=str(folder))
+    assert upgraded.returncode == 0 and f"revision {migrate.head()}" in upgraded.stdout, upgraded.stderr
+    assert _cli(tmp_path, "audit", "verify", SYNTHGOV_DATA_DIR=str(folder)).returncode == 0

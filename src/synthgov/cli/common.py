@@ -52,7 +52,7 @@ def settings() -> Settings:
 
 
 @contextmanager
-def platform() -> Iterator[Platform]:
+def platform(*, schema_current: bool = True) -> Iterator[Platform]:
     """The platform of the data folder, checked first: an uninitialised or read-only folder gets a
     one-line error and nothing is created; a schema behind the code asks for `synthgov db upgrade`."""
     from synthgov.bootstrap import open_platform
@@ -64,13 +64,14 @@ def platform() -> Iterator[Platform]:
     check_ready(cfg.resolved_database_url, cfg.data_dir)
     plat = open_platform(cfg)
     try:
-        if migrate.current(plat.engine) != migrate.head():
-            raise ConfigurationError("the database schema is older than this synthgov: run `synthgov db upgrade`")
-        from synthgov.labeling.service import recover_outputs
+        if schema_current:  # `synthgov db …` works on any revision
+            if migrate.current(plat.engine) != migrate.head():
+                raise ConfigurationError("the database schema is older than this synthgov: run `synthgov db upgrade`")
+            from synthgov.labeling.service import recover_outputs
 
-        recovered = recover_outputs(plat)  # what a crashed command left: committed outputs into place
-        for path in recovered.published:
-            _console(True).print(f"recovered: {path} (its record was committed before a crash)")
+            recovered = recover_outputs(plat)  # what a crashed command left: committed outputs into place
+            for path in recovered.published:
+                _console(True).print(f"recovered: {path} (its record was committed before a crash)")
         yield plat
     finally:
         plat.close()

@@ -111,7 +111,7 @@ def db_upgrade() -> None:
     from synthgov.cli.common import out_console, platform
     from synthgov.storage import migrate
 
-    with platform() as plat:
+    with platform(schema_current=False) as plat:
         migrate.upgrade(plat.engine)
         out_console.print(f"database at revision {migrate.current(plat.engine)} ({plat.engine.url.render_as_string()})")
 
@@ -122,7 +122,7 @@ def db_current() -> None:
     from synthgov.cli.common import platform
     from synthgov.storage import migrate
 
-    with platform() as plat:
+    with platform(schema_current=False) as plat:
         print(migrate.current(plat.engine) or "empty (run `synthgov db upgrade`)")
 
 

@@ -49,9 +49,9 @@ CONTAINERS = {
 class ImageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_pixels: int = Field(100_000_000, gt=0, description="Largest image accepted (decompression-bomb guard)")
+    max_pixels: int = Field(32_000_000, gt=0, description="Largest image accepted (decompression-bomb guard)")
     max_frames: int = Field(1000, gt=0, description="Most animation frames or TIFF pages accepted")
-    max_decoded_pixels: int = Field(100_000_000, gt=0, description="Most pixels decoding all frames and pages may "
+    max_decoded_pixels: int = Field(32_000_000, gt=0, description="Most pixels decoding all frames and pages may "
                                     "produce (a canvas per animation frame): bounds memory per input")
     max_metadata_bytes: int = Field(16 * 1024 * 1024, gt=0, description="Most XMP, EXIF and text (inflated) accepted")
     max_parts: int = Field(20_000, gt=0, description="Most chunks, segments or blocks a container may have")
