@@ -108,7 +108,7 @@ def _checkpoints(log, work: Path) -> dict:
 def run() -> dict:
     import pymerkle
 
-    from synthgov.audit import service
+    from synthgov.audit import checks, service
     from synthgov.audit.models import AuditEvent
     from synthgov.permissions import Actor
 
@@ -123,7 +123,7 @@ def run() -> dict:
         out["sqlite_batched_per_s"] = round(_appends(sqlite, actor, grow, BATCH))
         with sqlite.unit_of_work(actor) as ctx:
             t = time.perf_counter()
-            result = service.verify_log(ctx)
+            result = checks.verify_log(ctx)
             out["verify_s"] = round(time.perf_counter() - t, 2)
             assert result.ok and result.entries == N_VERIFY, result.problems
             head = service.tree_head(ctx)

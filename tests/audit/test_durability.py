@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from synthgov.audit import service
+from synthgov.audit import checks, service
 from synthgov.audit.models import AuditEvent
 from synthgov.identity.events import ApiKeyRevoked
 
@@ -47,12 +47,12 @@ def test_sigkill_during_burst_loses_no_committed_event(platform, operator, setti
     assert set(committed) <= set(indexes)  # every committed event is there
     assert indexes == list(range(len(indexes)))  # contiguous, none duplicated
     with platform.unit_of_work(operator) as ctx:
-        result = service.verify_log(ctx)
+        result = checks.verify_log(ctx)
         assert result.ok, result.problems
         assert service.tree_head(ctx).size == len(indexes)
         assert service.record(ctx, ApiKeyRevoked("after-kill")) == len(indexes)  # appending goes on
     with platform.unit_of_work(operator) as ctx:
-        assert service.verify_log(ctx).ok
+        assert checks.verify_log(ctx).ok
 
 
 def test_concurrent_appenders_build_one_tree(platform, operator, settings):
@@ -68,7 +68,7 @@ def test_concurrent_appenders_build_one_tree(platform, operator, settings):
     with platform.sessionmaker() as s:
         assert s.scalar(select(func.count(func.distinct(AuditEvent.actor)))) == 9
     with platform.unit_of_work(operator) as ctx:
-        result = service.verify_log(ctx)
+        result = checks.verify_log(ctx)
         assert result.ok, result.problems
         head = service.tree_head(ctx)
     assert head.size == 1201 and head.root == result.root

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from synthgov.audit import service
+from synthgov.audit import checks, service
 from synthgov.audit.merkle import Tree
 from synthgov.audit.models import AuditEvent, AuditNode
 from synthgov.audit.signing import verify_tree_head
@@ -29,7 +29,7 @@ def test_entries_are_contiguous_and_tree_verifies(platform, operator):
     assert append(platform, operator, 5) == [1, 2, 3, 4, 5]
     assert append(platform, operator, 100, batch=True)[0] == 6
     with platform.unit_of_work(operator) as ctx:
-        result = service.verify_log(ctx)
+        result = checks.verify_log(ctx)
         head = service.tree_head(ctx)
     assert result.ok, result.problems
     assert result.entries == head.size == 106
@@ -78,17 +78,17 @@ def test_verify_finds_edits_gaps_and_bad_heads(platform, operator):
     with platform.sessionmaker() as s, s.begin():
         s.execute(update(AuditEvent).where(AuditEvent.idx == 4).values(leaf='{"edited":true}'))
     with platform.unit_of_work(operator) as ctx:
-        assert service.verify_log(ctx).problems == ["entry 4: content does not match its leaf hash (edited)"]
+        assert checks.verify_log(ctx).problems == ["entry 4: content does not match its leaf hash (edited)"]
     with platform.sessionmaker() as s, s.begin():  # an editor who also fixes the leaf hash breaks the signed head
         row = s.get(AuditEvent, 4)
         row.leaf_hash = Tree("sm3").leaf(row.leaf.encode())
     with platform.unit_of_work(operator) as ctx:
-        problems = service.verify_log(ctx).problems
+        problems = checks.verify_log(ctx).problems
     assert "signed tree head of size 11 does not match the entries" in problems
     with platform.sessionmaker() as s, s.begin():
         s.delete(s.get(AuditEvent, 7))
     with platform.unit_of_work(operator) as ctx:
-        assert service.verify_log(ctx).problems[-1] == "entries 7..7 are missing"
+        assert checks.verify_log(ctx).problems[-1] == "entries 7..7 are missing"
 
 
 def test_ed25519_tree_heads(reconfigure, operator, settings):
@@ -124,7 +124,7 @@ def test_retention_purges_personal_data_keeps_hashes_and_holds(platform, operato
     assert result["purged"] == 3 and result["held"] == 1
     with platform.unit_of_work(operator) as ctx:
         rows = {e.idx: e for e in service.entries(ctx, indexes=range(7))}
-        verification = service.verify_log(ctx)
+        verification = checks.verify_log(ctx)
     # the private part (actor, subject, payload) is gone; the leaf still vouches for kind and time
     assert rows[1].private is None and rows[1].payload is None and rows[1].actor is None and rows[1].subject is None
     assert json.loads(rows[1].leaf)["kind"] == rows[1].kind == "apikey.revoked" and rows[1].purged_at is not None
@@ -177,7 +177,8 @@ def test_nodes_are_stored_for_proofs(platform, operator):
 def test_the_leaf_is_the_canonical_json_and_verification_takes_the_fast_path(platform, operator, samples):
     """canonical_leaf is written by hand (verification rebuilds it per entry); it must stay the
     exact canonical JSON, and an honest entry must pass the re-encoding check without parsing."""
-    from synthgov.audit.service import _ENCODER, _fast_check, _tree
+    from synthgov.audit.checks import _fast_check
+    from synthgov.audit.service import _ENCODER, _tree
 
     with platform.unit_of_work(operator) as ctx:
         label_content(ctx, data=samples["photo.gif"], visible=False)

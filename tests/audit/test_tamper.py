@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
-from synthgov.audit import service, verification
+from synthgov.audit import checks, service, verification
 from synthgov.audit.checkpoints import CheckpointFile, CheckpointRefused, make_checkpoint
 from synthgov.audit.models import AuditEvent
 from synthgov.audit.notes import Checkpoint, sign_checkpoint
@@ -104,7 +104,7 @@ def test_a_truncated_log_fails_against_the_checkpoint_file(platform, operator, s
     make_checkpoint(platform)
     truncate(platform, 3)
     with platform.unit_of_work(operator) as ctx:
-        assert service.verify_log(ctx).ok  # the database alone cannot tell
+        assert checks.verify_log(ctx).ok  # the database alone cannot tell
     problems = check(platform, operator).problems
     checkpoint_file = platform.policy(AuditPolicy).checkpoint_file
     assert problems == [f"{checkpoint_file} holds a signed checkpoint of size 5 but the log holds 3 entries: "
@@ -118,7 +118,7 @@ def test_a_rewritten_history_resigned_with_a_new_key(platform, operator, samples
     make_checkpoint(platform)
     size, root = rewrite(platform, 2, "operator:mallory")
     with platform.unit_of_work(operator) as ctx:
-        assert service.verify_log(ctx).ok  # consistent inside the database
+        assert checks.verify_log(ctx).ok  # consistent inside the database
     problems = check(platform, operator).problems
     cp_file = platform.policy(AuditPolicy).checkpoint_file
     assert problems == [f"{cp_file}: the signed checkpoint of size 4 does not match the log (its history was "

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from synthgov.audit import service
+from synthgov.audit import checks, service
 from synthgov.audit.checkpoints import (
     CheckpointFile,
     CheckpointRefused,
@@ -38,7 +38,7 @@ def rotation_message(new_spki: bytes) -> bytes:
 
 
 def trusted_checkpoints(reading: FileReading, source: str, verifiers: list[Verifier],
-                        problems: list[str]) -> list[service.TrustedCheckpoint]:
+                        problems: list[str]) -> list[checks.TrustedCheckpoint]:
     """The checkpoints of ``reading`` whose log signature verifies; the others become problems."""
     problems.extend(reading.problems)
     out = []
@@ -60,11 +60,11 @@ def trusted_checkpoints(reading: FileReading, source: str, verifiers: list[Verif
         if previous is not None and cp.size < previous:
             problems.append(f"{source}: checkpoint of size {cp.size} follows one of size {previous} (rolled back)")
         previous = cp.size
-        out.append(service.TrustedCheckpoint(cp.size, cp.root, source))
+        out.append(checks.TrustedCheckpoint(cp.size, cp.root, source))
     return out
 
 
-def latest_trusted(platform: Platform) -> service.TrustedCheckpoint | None:
+def latest_trusted(platform: Platform) -> checks.TrustedCheckpoint | None:
     """The newest checkpoint of the checkpoint file whose signature verifies (for ``records show``
     and ``inspect``: is this record's entry in a checkpoint that left the database?)."""
     policy = platform.policy(AuditPolicy)
@@ -75,7 +75,7 @@ def latest_trusted(platform: Platform) -> service.TrustedCheckpoint | None:
 
 def verify(platform: Platform, actor: Actor, *, sources: list[str] = (),  # type: ignore[assignment]
            witnesses: bool = True, progress: Callable[[int], None] | None = None,
-           total: Callable[[int], None] | None = None) -> service.LogVerification:
+           total: Callable[[int], None] | None = None) -> checks.LogVerification:
     policy = platform.policy(AuditPolicy)
     verifiers = log_verifiers(platform)
     problems: list[str] = []
@@ -97,7 +97,7 @@ def verify(platform: Platform, actor: Actor, *, sources: list[str] = (),  # type
     with platform.unit_of_work(actor) as ctx:
         if total:
             total(service.log_state(ctx)[0])
-        result = service.verify_log(ctx, progress=progress, checkpoints=checkpoints)
+        result = checks.verify_log(ctx, progress=progress, checkpoints=checkpoints)
         result.problems.extend(_rotation_problems(ctx, platform))
     result.problems[:0] = problems
     result.notes[:0] = notes

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from synthgov.audit import service as audit
+from synthgov.audit.checks import row_matches_entry
 from synthgov.context import Ctx
 from synthgov.errors import InvalidInput, NotFound, Unauthenticated
 from synthgov.identity.events import ApiKeyCreated, ApiKeyRevoked
@@ -80,6 +81,6 @@ def authenticate(ctx: Ctx, *, token: str) -> Actor:
     row = ctx.session.get(ApiKey, parts[1])
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _digest(token)):
         raise Unauthenticated("invalid or revoked API key")
-    if not audit.row_matches_entry(ctx, row):  # e.g. permissions granted by editing the database
+    if not row_matches_entry(ctx, row):  # e.g. permissions granted by editing the database
         raise Unauthenticated("API key does not match its audit log entry; run `synthgov audit verify`")
     return Actor(ActorKind.API_KEY, row.id, frozenset(str(p) for p in row.permissions))

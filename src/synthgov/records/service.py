@@ -63,7 +63,7 @@ def view(ctx: Ctx, record: GenerationRecord) -> RecordOut | RecordRef:
 
 
 def _whole(ctx: Ctx, record: GenerationRecord) -> RecordOut:
-    from synthgov.audit.service import check_row
+    from synthgov.audit.checks import check_row
     from synthgov.audit.verification import latest_trusted
 
     out = RecordOut.model_validate(record)
