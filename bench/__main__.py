@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 RESULTS = Path(__file__).parent / "results"
-BENCHES = ("labels", "audit", "watermark", "cli", "soak")
+BENCHES = ("labels", "audit", "watermark", "cli", "soak", "hostile")
 
 
 def main(argv: list[str]) -> None:
@@ -152,6 +152,33 @@ grows by ever smaller steps (in the 20-minute run of 2026-12-01: 1068 MB at 2 mi
 """
 
 
+def _hostile(r: dict) -> str:
+    files = ", ".join(f"{name} ({size / 1e6:.2f} MB)" for name, size in r["files"].items())
+    rows = "\n".join(f"| {k} | {', '.join(f'{s}: {n}' for s, n in v.items())} |" for k, v in r["statuses"].items())
+    return f"""## Hostile uploads at once
+
+Command: `make bench` (or `python -m bench hostile`; `SYNTHGOV_BENCH_HOSTILE_CLIENTS`, default 8,
+`SYNTHGOV_BENCH_HOSTILE_SECONDS`, default 120). Run {r['when']} on {r['machine']} (2 cores, 24 GB): {r['clients']}
+clients at once, each sending again and again, for {r['seconds']} s, the costliest files the default limits
+still accept and bombs they refuse, to a real `synthgov serve --workers {r['workers']}` with default settings
+(`api_concurrent_work` 2 per process), half to `POST /v1/labels` (visible label, watermark, metadata),
+half to `POST /v1/inspections`. Files: {files}.
+
+**Peak server memory (all {r['workers']} processes): {r['peak_rss_mb']} MB. {r['requests']} answers, {r['server_errors']}
+server errors, {r['busy']} busy (503); {r['labeled_responses']} labeled responses and {r['records']} records
+({r['lost']} lost, {r['unanswered_records']} without a response); the server answered afterwards:
+{r['alive_after']}.**
+
+| Request | Statuses |
+|---|---|
+{rows}
+
+Reading it: each process works on at most `api_concurrent_work` uploads and keeps the rest waiting at
+the door with their bodies unread, so memory is bounded by processes × slots × the per-input peak
+(about 1 GiB at the 32-megapixel default), not by the number of clients.
+"""
+
+
 def write_docs(results: dict) -> None:
     parts = ["# Benchmarks\n\nProduced by `make bench` (`python -m bench`); raw numbers in `bench/results/*.json`. "
              "Machines are shared and noisy, so compare the **ratios** measured side by side in one run, not "
@@ -164,6 +191,8 @@ def write_docs(results: dict) -> None:
         parts.append(_cli(results["cli"]))
     if "soak" in results:
         parts.append(_soak(results["soak"]))
+    if "hostile" in results:
+        parts.append(_hostile(results["hostile"]))
     if "watermark" in results:
         from bench.watermark_docs import section
 

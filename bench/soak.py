@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import http.client
 import io
-import json
 import os
 import random
 import secrets
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import zlib
 from pathlib import Path
 
+from bench import server
+
 SECONDS = float(os.environ.get("SYNTHGOV_BENCH_SOAK_SECONDS", "1200"))
 CLIENTS = int(os.environ.get("SYNTHGOV_BENCH_SOAK_CLIENTS", "20"))
+WORKERS = int(os.environ.get("SYNTHGOV_BENCH_SOAK_WORKERS", str(min(4, os.cpu_count() or 1))))
 ROOT = Path(__file__).parents[1]
 
 
@@ -68,44 +66,9 @@ def _inputs() -> tuple[list[bytes], list[bytes]]:
     return good, hostile
 
 
-def _multipart(data: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
-    boundary = secrets.token_hex(12)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="in.bin"\r\n'
-                 "Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def run() -> dict:
-    work = Path(tempfile.mkdtemp(prefix="synthgov-soak-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHGOV_")} | {
-        "SYNTHGOV_DATA_DIR": str(work), "SYNTHGOV_API_RATE_LIMIT": "0"}
-    synthgov = [sys.executable, "-m", "synthgov"]
-    subprocess.run(synthgov + ["init", "--demo"], env=env, check=True, capture_output=True)
-    token = json.loads(subprocess.run(synthgov + ["apikey", "create", "--json"], env=env, check=True,
-                                      capture_output=True, text=True).stdout)["token"]
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    server = subprocess.Popen(synthgov + ["serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
+    served = server.start(WORKERS)
+    port, token = served.port, served.token
     good, hostile = _inputs()
     lock = threading.Lock()
     latencies: dict[str, list[float]] = {"label": [], "inspect": [], "hostile": []}
@@ -124,7 +87,7 @@ def run() -> dict:
             data = rng.choice(hostile if kind == "hostile" else good)
             path = "/v1/inspections" if kind == "inspect" or (kind == "hostile" and rng.random() < 0.5) \
                 else "/v1/labels"
-            body, ctype = _multipart(data, {"visible": "true"} if path == "/v1/labels" else {})
+            body, ctype = server.multipart(data, {"visible": "true"} if path == "/v1/labels" else {})
             headers = {"Authorization": f"Bearer {token}", "Content-Type": ctype}
             if path == "/v1/labels":
                 headers["Idempotency-Key"] = secrets.token_hex(8)
@@ -150,11 +113,10 @@ def run() -> dict:
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        memory.append((round(time.monotonic() - started, 1), _rss_kb(server.pid)))
+        memory.append((round(time.monotonic() - started, 1), served.rss_kb()))
         time.sleep(min(5.0, max(0.5, SECONDS / 100)))
-    server.terminate()
-    server.wait(timeout=60)
-    db = sqlite3.connect(work / "synthgov.db")
+    served.stop()
+    db = sqlite3.connect(served.folder / "synthgov.db")
     stored = [row[0] for row in db.execute("SELECT id FROM generation_records")]
     db.close()
     total = sum(len(v) for v in latencies.values())
@@ -162,7 +124,7 @@ def run() -> dict:
     mem = [kb for _, kb in memory if kb]
     first_minute = [kb for at, kb in memory if at <= 60 and kb] or mem[:1]
     out = {
-        "seconds": round(duration, 1), "clients": CLIENTS, "requests": total,
+        "seconds": round(duration, 1), "clients": CLIENTS, "workers": WORKERS, "requests": total,
         "requests_per_s": round(total / duration, 1),
         "latency_ms": {k: {"p50": round(statistics.median(v) * 1000, 1),
                            "p99": round(sorted(v)[int(len(v) * 0.99)] * 1000, 1), "n": len(v)}

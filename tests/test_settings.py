@@ -4,6 +4,7 @@ ring; these probes change a setting and observe the behaviour, not the object.""
 
 import io
 import secrets
+import threading
 from datetime import timedelta
 
 import pytest
@@ -356,7 +357,8 @@ def _served(monkeypatch, tmp_path, settings, **env):
     from synthgov.cli.main import main
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: seen.update(host=host, port=port))
+    monkeypatch.setattr(uvicorn, "run",
+                        lambda app, host, port, log_level, **kw: seen.update(host=host, port=port, app=app, **kw))
     monkeypatch.setenv("SYNTHGOV_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("SYNTHGOV_DATABASE_URL", settings.resolved_database_url)
     for key, value in env.items():
@@ -375,6 +377,36 @@ def probe_port(reconfigure, samples, tmp_path, monkeypatch=None, settings=None):
     assert _served(monkeypatch, tmp_path, settings, SYNTHGOV_PORT="8123")["port"] == 8123
 
 
+def probe_api_workers(reconfigure, samples, tmp_path, monkeypatch=None, settings=None):
+    assert "workers" not in _served(monkeypatch, tmp_path, settings)  # one process: the app itself
+    seen = _served(monkeypatch, tmp_path, settings, SYNTHGOV_API_WORKERS="3")
+    assert seen["workers"] == 3 and seen["factory"] and seen["app"] == "synthgov.api.app:served_app"
+
+
+def _slot_answer(plat, hold_for: float) -> int:
+    """The status of an upload sent while another holds a work slot for ``hold_for`` seconds."""
+    from synthgov.api.background import serve_in_background
+    from synthgov.identity.service import create_api_key
+    from tests.api.test_door import hold_a_slot, raw, upload_head
+
+    with plat.unit_of_work(OP) as ctx:
+        token = create_api_key(ctx, name="slots").token
+    with serve_in_background(plat) as url:
+        held = hold_a_slot(url, token)
+        threading.Timer(hold_for, held.close).start()
+        body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nnot an image\r\n--b--\r\n'
+        return raw(url, upload_head(token, len(body) + 70_000), body + b" " * 70_000)[0]
+
+
+def probe_api_concurrent_work(reconfigure, samples, tmp_path):
+    assert _slot_answer(reconfigure(api_concurrent_work=1, api_queue_seconds=0.5), 3.0) == 503
+    assert _slot_answer(reconfigure(api_concurrent_work=2, api_queue_seconds=0.5), 3.0) != 503
+
+
+def probe_api_queue_seconds(reconfigure, samples, tmp_path):
+    assert _slot_answer(reconfigure(api_concurrent_work=1, api_queue_seconds=5), 0.5) != 503  # waited its turn
+
+
 PROBES = {name[len("probe_"):]: fn for name, fn in globals().items() if name.startswith("probe_")}
 
 
@@ -385,7 +417,7 @@ def test_every_setting_has_a_probe():
 @pytest.mark.parametrize("name", sorted(PROBES))
 def test_setting_has_an_effect(name, reconfigure, samples, tmp_path, monkeypatch, settings):
     probe = PROBES[name]
-    if name in ("host", "port"):
+    if name in ("host", "port", "api_workers"):
         probe(reconfigure, samples, tmp_path, monkeypatch=monkeypatch, settings=settings)
     else:
         probe(reconfigure, samples, tmp_path)

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
         default_factory=dict, description="Per-modality handler configs, e.g. [modalities.image] max_pixels = …")
 
     api_rate_limit: int = Field(600, ge=0, description="Requests a minute per API key (bursts as large); 0: no limit")
+    api_workers: int = Field(1, ge=1, le=64, description="Server processes of `synthgov serve` (about one per core)")
+    api_concurrent_work: int = Field(2, ge=1, le=256, description="Uploads worked on at a time per server process "
+                                     "(each may take up to about 1 GiB)")
+    api_queue_seconds: float = Field(120.0, gt=0, description="How long an upload waits for a work slot before a 503")
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from synthgov.api.background import serve_in_background
+from synthgov.api.door import SMALL_BODY
 from synthgov.identity.service import create_api_key
 
 
@@ -116,3 +117,52 @@ def test_idempotency_key_makes_retries_safe(platform, operator, samples):
     assert [a.status_code for a in answers] == [200] * 4
     assert len({a.headers["X-Synthgov-Record-Id"] for a in answers}) == 1  # twins at once: one record
     assert records() == 3
+
+
+def hold_a_slot(url: str, token: str) -> socket.socket:
+    """An upload whose body is still streaming: it holds a work slot until the socket closes."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall((f"POST /v1/inspections HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                  "Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "f\r\n--b\r\nContent-Di\r\n").encode())
+    time.sleep(0.3)  # the door has taken the slot and waits for the rest of the body
+    return sock
+
+
+def upload_head(token: str, size: int = 200_000) -> str:
+    return (f"POST /v1/inspections HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {size}\r\n")
+
+
+def test_uploads_beyond_the_work_slots_wait_then_get_503(served):
+    plat, token = served(api_concurrent_work=1, api_queue_seconds=0.5)
+    with serve_in_background(plat) as url:
+        held = hold_a_slot(url, token)
+        try:
+            status, response, elapsed = raw(url, upload_head(token))  # nothing of its body is sent
+            small, _, _ = raw(url, f"GET /v1/records/none HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n")
+        finally:
+            held.close()
+        assert status == 503 and b"retry-after:" in response.lower() and b"problem+json" in response
+        assert 0.4 < elapsed < 5
+        assert small == 404  # requests without an upload never wait for a slot
+        time.sleep(0.3)
+        body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\nnot an image\r\n'
+                b"--b--\r\n")
+        status, _, _ = raw(url, upload_head(token, len(body) + SMALL_BODY),
+                           body + b" " * SMALL_BODY)  # the slot is free again once the held upload is gone
+        assert status != 503
+
+
+def test_the_rate_is_shared_by_every_server_process(tmp_path):
+    from synthgov.api.door import RateLimiter
+
+    workers = [RateLimiter(3, tmp_path / "rate") for _ in range(3)]  # one per process, the same folder
+    assert [w.take("key-1") for w in workers] == [0.0, 0.0, 0.0]
+    assert workers[0].take("key-1") > 0 and workers[2].take("key-1") > 0
+    assert workers[1].take("key-2") == 0.0  # each key has its own bucket
+    for bucket in (tmp_path / "rate").iterdir():
+        assert bucket.stat().st_mode & 0o777 == 0o600
+        bucket.write_bytes(b"torn")
+    assert workers[0].take("key-1") == 0.0  # a damaged bucket starts full again

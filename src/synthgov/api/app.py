@@ -19,13 +19,27 @@ Authenticate with `Authorization: Bearer <key>`; create keys with `synthgov apik
 Errors are `application/problem+json` (RFC 9457)."""
 
 
-def create_app(platform: Platform) -> FastAPI:
+def served_app() -> FastAPI:
+    """The app of one worker process of ``synthgov serve --workers N`` (uvicorn's factory): its own
+    platform, from the same settings (the parent passes its data folder and database in the
+    environment), closed when the worker stops."""
+    from synthgov.bootstrap import open_platform
+    from synthgov.config import load_settings
+
+    return create_app(open_platform(load_settings()), owns_platform=True)
+
+
+def create_app(platform: Platform, *, owns_platform: bool = False) -> FastAPI:
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # periodic duties (checkpoints) while the server runs
-        with platform.run_periodic():
-            yield
+        try:
+            with platform.run_periodic():
+                yield
+        finally:
+            if owns_platform:
+                platform.close()  # a last checkpoint when this worker appended
 
     app = FastAPI(title="synthgov", version=synthgov.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.platform = platform

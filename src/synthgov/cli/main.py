@@ -130,8 +130,12 @@ def db_current() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Server processes (default: the "
+                                                "api_workers setting, 1); about one per core")] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
+    import os
+
     import uvicorn
 
     from synthgov.api import create_app
@@ -149,10 +153,21 @@ def serve(
     recover_outputs(plat)
     if cfg.demo:
         err_console.print("[bold red]DEMO provider profile[/]: output carries a demo ContentProducer code.")
-    try:
-        uvicorn.run(create_app(plat), host=host or cfg.host, port=port or cfg.port, log_level="info")
-    finally:
-        plat.close()  # a last checkpoint when the log grew
+    count = workers or cfg.api_workers
+    bind_host, bind_port = host or cfg.host, port or cfg.port
+    if count == 1:
+        try:
+            uvicorn.run(create_app(plat), host=bind_host, port=bind_port, log_level="info")
+        finally:
+            plat.close()  # a last checkpoint when the log grew
+        return
+    plat.close()
+    # each worker opens its own platform from the same settings: pass what the command line chose
+    os.environ["SYNTHGOV_DATA_DIR"] = str(cfg.data_dir)
+    if cfg.database_url:
+        os.environ["SYNTHGOV_DATABASE_URL"] = cfg.database_url
+    uvicorn.run("synthgov.api.app:served_app", host=bind_host, port=bind_port, log_level="info", factory=True,
+                workers=count)
 
 
 @app.command()
