@@ -127,7 +127,7 @@ def _soak(r: dict) -> str:
 
 Command: `make bench` (or `python -m bench soak`; `SYNTHGOV_BENCH_SOAK_SECONDS`, default 1200, and
 `SYNTHGOV_BENCH_SOAK_CLIENTS`, default 20). Run {r['when']} on {r['machine']}: {r['seconds']} s, {r['clients']}
-concurrent clients against a real `synthgov serve` (SQLite), 45 % labeling (visible label, watermark,
+concurrent clients against a real `synthgov serve --workers {r.get('workers', 1)}` (SQLite), 45 % labeling (visible label, watermark,
 metadata, an `Idempotency-Key` each), 45 % inspection, 10 % hostile files (truncated, random bytes, a
 bomb header, 60 MiB of compressed text chunks, 120 megapixels of GIF frames, empty).
 
@@ -143,17 +143,21 @@ Server memory (RSS): {r['rss_mb']['first_minute_max']} MB at most in the first m
 overall, {r['rss_mb']['last']} MB at the end. Over time: {series}.
 
 Reading it: correctness holds under load (no 5xx, every labeled response has exactly one record, every
-hostile file a 4xx). Speed does not yet: one server process is CPU-bound on two cores, and inspecting an
-unlabeled photograph runs the full watermark search (both layouts, every geometry candidate) and the
-fingerprint look-up, so inspections queue behind each other; several server processes (or the
-watermark search only on request) are the next step. Memory: after the first minutes' warm-up it
-grows by ever smaller steps (in the 20-minute run of 2026-12-01: 1068 MB at 2 min, 1105 MB at 10 min,
-1112 MB at 20 min), levelling off rather than leaking.
+hostile file a 4xx), with {r.get('workers', 1)} server processes sharing one SQLite database and one audit log.
+Latency is queueing: 20 clients that send again as soon as they are answered wait, on average, clients /
+throughput (Little's law: {r['clients']} / {r['requests_per_s']} ≈ {r['clients'] / r['requests_per_s']:.1f} s), so it
+falls only as throughput rises. Throughput is CPU: every label embeds the watermark and reads it back
+from a JPEG copy, every inspection of an unlabeled photograph runs the whole watermark search and a
+fingerprint look-up; more cores and `--workers` raise it (the run of 2026-12-01 17:37 with one
+process: 1.7 requests/s, inspect p50 22 s; this one: {r['requests_per_s']} requests/s). Hostile files wait for
+a work slot like any upload (their p99), then are refused in milliseconds. Memory (all processes)
+levels off after the first minutes rather than growing.
 """
 
 
 def _hostile(r: dict) -> str:
-    files = ", ".join(f"{name} ({size / 1e6:.2f} MB)" for name, size in r["files"].items())
+    files = ", ".join(f"{name} ({size / 1e6:.1f} MB)" if size >= 100_000 else f"{name} ({size / 1e3:.1f} KB)"
+                      for name, size in r["files"].items())
     rows = "\n".join(f"| {k} | {', '.join(f'{s}: {n}' for s, n in v.items())} |" for k, v in r["statuses"].items())
     return f"""## Hostile uploads at once
 
@@ -167,7 +171,7 @@ half to `POST /v1/inspections`. Files: {files}.
 **Peak server memory (all {r['workers']} processes): {r['peak_rss_mb']} MB. {r['requests']} answers, {r['server_errors']}
 server errors, {r['busy']} busy (503); {r['labeled_responses']} labeled responses and {r['records']} records
 ({r['lost']} lost, {r['unanswered_records']} without a response); the server answered afterwards:
-{r['alive_after']}.**
+{'yes' if r['alive_after'] else 'NO'}.**
 
 | Request | Statuses |
 |---|---|

@@ -86,7 +86,20 @@ def test_unlabeled_and_broken_files(platform, operator, samples):
     assert inspect(platform, operator, samples["photo.tif"]).status is Status.UNLABELED
     with platform.unit_of_work(operator) as ctx:
         broken = inspect_or_error(ctx, data=samples["photo.png"][:100], name="cut.png")
-    assert broken.status is Status.ERROR and "truncated" in broken.error
+        random = inspect_or_error(ctx, data=b"\x89PNG\r\n\x1a\n" + bytes(range(256)), name="noise.png")
+    assert broken.status is Status.UNLABELED and broken.problems == ["container damaged: PNG is truncated inside a "
+                                                                     "'iCCP' chunk"]
+    assert any("pixels cannot be decoded" in n for n in broken.notes)
+    assert random.status is Status.UNLABELED and random.problems[0].startswith("container damaged")
+
+
+def test_a_damaged_file_still_yields_its_label(platform, operator, samples):
+    labeled_file = labeled(platform, operator, samples["photo.jpg"]).data
+    for cut in (labeled_file[: len(labeled_file) // 2], labeled_file[:-2]):
+        found = inspect(platform, operator, cut)
+        assert found.status is Status.NONCONFORMANT and len(found.labels) == 1
+        assert found.labels[0].record is not None and found.labels[0].signature.verdict == "valid"
+        assert any(p.startswith("container damaged: JPEG is truncated") for p in found.problems)
 
 
 def test_get_record(platform, operator, samples):

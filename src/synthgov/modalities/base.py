@@ -49,6 +49,16 @@ class FoundLabel:
     location: str
     parsed: ParsedLabel
     notes: list[str] = field(default_factory=list)
+    placement: list[str] = field(default_factory=list)  # where or how it is stored against the guide
+
+    @property
+    def problems(self) -> list[str]:
+        """Every non-conformity: of its place and form, then of the label itself."""
+        return [*self.placement, *self.parsed.problems]
+
+    @property
+    def conformant(self) -> bool:
+        return not self.placement and self.parsed.conformant
 
 
 @dataclass

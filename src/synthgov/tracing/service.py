@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from synthgov.context import Ctx
-from synthgov.errors import SynthgovError, WatermarkUnsupported
+from synthgov.errors import CorruptMedia, SynthgovError, WatermarkUnsupported
 from synthgov.inputs import check_content
 from synthgov.modalities.base import Fingerprinter, Handler, MetadataReader, Watermarker
 from synthgov.permissions import require
@@ -63,8 +63,8 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
                 location=found.location,
                 form=parsed.form.value if parsed.form else None,
                 fields=parsed.fields,
-                conformant=parsed.conformant,
-                problems=list(parsed.problems),
+                conformant=found.conformant,
+                problems=found.problems,
                 notes=list(found.notes),
                 signature=_check(parsed.get("ReservedCode1"), message, pinned),
                 propagation_signature=propagation,
@@ -74,18 +74,29 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
         )
     traced = any(f.record for f in findings)
     mark = None
+    notes = list(report.notes)
+    undecodable = None  # a damaged container may hold labels but no pixels to search
     if (deep or not traced) and isinstance(handler, Watermarker) and policy.watermark:
-        mark = read_watermark(ctx, data=data, handler=handler)
-        traced = traced or mark.record is not None
+        try:
+            mark = read_watermark(ctx, data=data, handler=handler)
+            traced = traced or mark.record is not None
+        except CorruptMedia as exc:
+            undecodable = exc
     exact = [ContentMatch(Relation(relation), records.view(ctx, record))
              for relation, record in records.by_content(ctx, sha256=digest)]
-    notes = list(report.notes)
     inputs = {m.record.id for m in exact if m.relation is Relation.INPUT}
     matches: list[FingerprintFinding] = []
-    if (deep or not traced) and isinstance(handler, Fingerprinter):
-        matches = find_by_fingerprint(ctx, data=data, handler=handler)
+    if (deep or not traced) and isinstance(handler, Fingerprinter) and undecodable is None:
+        try:
+            matches = find_by_fingerprint(ctx, data=data, handler=handler)
+        except CorruptMedia as exc:
+            undecodable = exc
         for m in matches:
             m.also_input = m.record.id in inputs
+    if undecodable is not None:
+        if not any(problem.startswith("container damaged") for problem in report.problems):
+            raise undecodable  # a sound container whose pixels do not decode: the file is not an image
+        notes.append(f"no watermark or fingerprint search: the pixels cannot be decoded ({undecodable})")
     notes.extend(m.says for m in exact)
     if inputs and not findings and not (mark and mark.present):
         notes.append("this file is the unmodified input of an edit, not content this provider generated")

@@ -31,4 +31,6 @@ class TestJpeg(ContainerContract):
     def test_a_label_in_another_segment_is_reported_as_non_standard(self, data):
         app11 = b"\xff\xeb" + (len(b'AIGC{"Label":"1"}') + 2).to_bytes(2, "big") + b'AIGC{"Label":"1"}'
         found = jpeg.scan(data[:2] + app11 + data[2:])
-        assert found.text_labels == [("JPEG APP11 segment (non-standard)", 'AIGC{"Label":"1"}')]
+        assert [(t.location, t.raw) for t in found.text_labels] == [("JPEG APP11 segment (non-standard)",
+                                                                     'AIGC{"Label":"1"}')]
+        assert found.text_labels[0].problem == "label in a JPEG APP11 segment, not in XMP or EXIF UserComment"

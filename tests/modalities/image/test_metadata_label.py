@@ -108,11 +108,14 @@ def test_reader_accepts_wrapped_form_in_xmp_with_a_note(samples):
     assert found.parsed.conformant and "wrapped" in found.notes[0]
 
 
-def test_reader_ignores_wrong_namespace_but_notes_it(samples):
+def test_a_label_in_a_wrong_namespace_is_read_and_judged(samples):
     packet = xmp.new_packet(make_label().to_json()).replace(xmp.TC260_NS.encode(), b"http://example.com/aigc/")
     report = handler.read_labels(_xmp_file(packet, samples))
-    assert report.labels == []
-    assert any("not the TC260 URI" in n for n in report.notes)
+    [found] = report.labels
+    assert found.parsed.to_label() == make_label() and not found.conformant
+    assert found.placement == [f"AIGC element in namespace 'http://example.com/aigc/', not the TC260 URI {xmp.TC260_NS}"]
+    relabeled = handler.read_labels(handler.write_label(_xmp_file(packet, samples), make_label()))
+    assert [f.conformant for f in relabeled.labels] == [True]  # labeling updates the misplaced label, never adds
 
 
 def test_annex_b_png_text_and_exif_usercomment_are_read(samples):

@@ -42,9 +42,9 @@ def counts(monkeypatch):
     for fmt, module in handler.CONTAINERS.items():
         scan = module.scan
 
-        def counted_scan(data, _scan=scan):
+        def counted_scan(data, lenient=False, _scan=scan):
             seen["scan"] += 1
-            return _scan(data)
+            return _scan(data, lenient)
 
         monkeypatch.setitem(handler.CONTAINERS, fmt, type("Counted", (), {"scan": staticmethod(counted_scan),
                                                                         "write": staticmethod(module.write)}))

@@ -31,7 +31,7 @@ class TestPng(ContainerContract):
         ztxt = chunk(b"zTXt", b"AIGC\x00\x00" + zlib.compress(b'{"Label":"2"}'))
         labeled = data[:ihdr_end] + text + ztxt + data[ihdr_end:]
         found = png.scan(labeled)
-        assert [loc for loc, _ in found.text_labels] == ["PNG tEXt AIGC", "PNG zTXt AIGC"]
+        assert [t.location for t in found.text_labels] == ["PNG tEXt AIGC", "PNG zTXt AIGC"]
         assert png.scan(png.write(labeled, PACKET)).text_labels == []
 
     def test_bad_crc_is_refused(self, data):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NoReturn
 
 
 class ImageFormat(StrEnum):
@@ -68,13 +70,49 @@ def check_metadata(total: int) -> None:
         raise HostileInput(f"image holds more than {limit} bytes of metadata (XMP, EXIF, text); refused")
 
 
+def strict(message: str) -> NoReturn:
+    """How a strict walk (labeling) meets damage: it refuses the file."""
+    from synthgov.errors import CorruptMedia
+
+    raise CorruptMedia(message)
+
+
+Broken = Callable[[str], None]  # what a walker calls on damage: strict raises, a lenient walk notes and goes on
+
+
+@dataclass(frozen=True)
+class TextLabel:
+    """A label found as text outside XMP: where, the raw value, and what is wrong with the place
+    (None where the place is one the image guide names, e.g. Annex B's PNG tEXt ``AIGC``)."""
+
+    location: str
+    raw: str
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class StrayXmp:
+    """An XMP packet outside the format's XMP place (a non-standard JPEG APP1 header, ExtendedXMP,
+    GIF sub-blocks): read, and the place named as a problem of every label in it."""
+
+    location: str
+    packet: bytes
+    problem: str
+
+
 @dataclass
 class Scan:
-    """What a container walk found: XMP packets, an EXIF block, Annex B text labels, problems."""
+    """What a container walk found: XMP packets, an EXIF block, Annex B text labels, problems.
+
+    A ``lenient`` walk (reading labels) goes on past damage where it can and lists it in ``damage``;
+    a strict walk (labeling, which rewrites the file) refuses damaged input."""
 
     xmp: list[bytes] = field(default_factory=list)
     exif: bytes | None = None  # TIFF-structured EXIF ("II*\0…"/"MM\0*…")
-    text_labels: list[tuple[str, str]] = field(default_factory=list)  # (location, raw value)
+    text_labels: list[TextLabel] = field(default_factory=list)
+    stray_xmp: list[StrayXmp] = field(default_factory=list)
+    damage: list[str] = field(default_factory=list)
+    lenient: bool = False
     notes: list[str] = field(default_factory=list)
     xmp_location: str = "XMP"
     width: int | None = None  # from the container header, without decoding
@@ -83,6 +121,13 @@ class Scan:
     frame_sizes: list[tuple[int, int]] = field(default_factory=list)  # per page where pages differ (TIFF)
     parts: int = 0  # chunks, segments, blocks or IFD entries walked
     metadata_bytes: int = 0  # XMP, EXIF and text the walk found (inflated)
+
+    def broken(self, message: str) -> None:
+        """Damage met: a strict walk raises CorruptMedia; a lenient one notes it and returns."""
+        if not self.lenient:
+            strict(message)
+        if message not in self.damage:
+            self.damage.append(message)
 
     @property
     def decoded_pixels(self) -> int:

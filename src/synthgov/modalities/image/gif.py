@@ -9,17 +9,18 @@ from __future__ import annotations
 import struct
 
 from synthgov.errors import CorruptMedia
-from synthgov.modalities.image.formats import Scan
+from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, strict
 
 XMP_APP = b"\x21\xff\x0bXMP DataXMP"
 MAGIC_TRAILER = b"\x01" + bytes(range(0xFF, -1, -1)) + b"\x00"
 
 
-def _skip_subblocks(data: bytes, pos: int) -> int:
+def _skip_subblocks(data: bytes, pos: int, broken: Broken = strict) -> int:
     n = len(data)
     while True:
         if pos >= n:
-            raise CorruptMedia("GIF is truncated inside a data block")
+            broken("GIF is truncated inside a data block")
+            return n
         size = data[pos]
         pos += 1
         if size == 0:
@@ -27,16 +28,29 @@ def _skip_subblocks(data: bytes, pos: int) -> int:
         pos += size
 
 
-def blocks(data: bytes) -> tuple[int, list[tuple[str, int, int]]]:
-    """(end of header and colour table, [(kind, start, end)]) up to and including the trailer."""
+def _subblocks(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The data of the sub-blocks from ``pos`` joined, and where they end."""
+    out, n = bytearray(), len(data)
+    while pos < n and data[pos]:
+        out += data[pos + 1 : pos + 1 + data[pos]]
+        pos += 1 + data[pos]
+    return bytes(out), min(n, pos + 1)
+
+
+def blocks(data: bytes, broken: Broken = strict) -> tuple[int, list[tuple[str, int, int]]]:
+    """(end of header and colour table, [(kind, start, end)]) up to and including the trailer.
+    ``broken`` meets damage (see png.chunks); an XMP extension without the magic trailer (its packet
+    split into ordinary sub-blocks) is kind ``xmp-subblocks`` for a lenient walk."""
     if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
-        raise CorruptMedia("not a GIF file")
+        strict("not a GIF file")
     flags = data[10]
     pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
-    header_end, out, n = pos, [], len(data)
+    header_end, n = pos, len(data)
+    out: list[tuple[str, int, int]] = []
     while True:
         if pos >= n:
-            raise CorruptMedia("GIF is truncated (no trailer)")
+            broken("GIF is truncated (no trailer)")
+            return header_end, out
         intro = data[pos]
         if intro == 0x3B:
             out.append(("trailer", pos, pos + 1))
@@ -46,26 +60,31 @@ def blocks(data: bytes) -> tuple[int, list[tuple[str, int, int]]]:
             if data.startswith(XMP_APP, pos):
                 tail = data.find(MAGIC_TRAILER, pos + len(XMP_APP))
                 if tail < 0:
-                    raise CorruptMedia("GIF XMP extension has no magic trailer")
+                    broken("GIF XMP extension has no magic trailer")
+                    pos = _subblocks(data, pos + len(XMP_APP))[1]
+                    out.append(("xmp-subblocks", start, pos))
+                    continue
                 out.append(("xmp", start, tail + len(MAGIC_TRAILER)))
                 pos = tail + len(MAGIC_TRAILER)
                 continue
-            pos = _skip_subblocks(data, pos + 2)
+            pos = _skip_subblocks(data, pos + 2, broken)
             out.append(("extension", start, pos))
         elif intro == 0x2C:
             if pos + 10 > n:
-                raise CorruptMedia("GIF is truncated inside an image descriptor")
+                broken("GIF is truncated inside an image descriptor")
+                return header_end, out
             lflags = data[pos + 9]
             pos += 10 + (3 * (2 << (lflags & 7)) if lflags & 0x80 else 0)
-            pos = _skip_subblocks(data, pos + 1)  # LZW minimum code size, then data
+            pos = _skip_subblocks(data, pos + 1, broken)  # LZW minimum code size, then data
             out.append(("image", start, pos))
         else:
-            raise CorruptMedia(f"GIF has an unknown block 0x{intro:02x} at byte {pos}")
+            broken(f"GIF has an unknown block 0x{intro:02x} at byte {pos}")
+            return header_end, out
 
 
-def scan(data: bytes) -> Scan:
-    _, parts = blocks(data)
-    result = Scan(xmp_location="XMP TC260:AIGC in GIF application extension")
+def scan(data: bytes, lenient: bool = False) -> Scan:
+    result = Scan(xmp_location="XMP TC260:AIGC in GIF application extension", lenient=lenient)
+    _, parts = blocks(data, result.broken)
     result.width, result.height = struct.unpack("<HH", data[6:10])
     result.frames = max(1, sum(1 for kind, _, _ in parts if kind == "image"))
     result.parts = len(parts)
@@ -73,6 +92,12 @@ def scan(data: bytes) -> Scan:
         if kind == "xmp":
             result.xmp.append(data[start + len(XMP_APP) : end - len(MAGIC_TRAILER)])
             result.metadata_bytes += end - start
+        elif kind == "xmp-subblocks":
+            packet = _subblocks(data, start + len(XMP_APP))[0]
+            result.metadata_bytes += len(packet)
+            result.stray_xmp.append(StrayXmp("XMP in GIF application extension (sub-blocks)", packet,
+                                             "GIF XMP split into data sub-blocks without the XMP magic trailer; "
+                                             "readers that follow the XMP specification see a broken packet"))
     return result
 
 

@@ -98,10 +98,13 @@ class ImageHandler:
 
     def _info(self, fmt: ImageFormat, found: Scan) -> MediaInfo:
         """Size from the container header; the bomb guards run here, before any decoding: every
-        page's size, the frame count, the pixels all frames decode to, the metadata and the parts."""
+        page's size, the frame count, the pixels all frames decode to, the metadata and the parts.
+        A lenient walk of a damaged container may have found no size: reading goes on without one."""
         if found.width is None or found.height is None:
-            raise CorruptMedia(f"{fmt} header gives no image size")
-        self._check_pixels(found.width, found.height)
+            if not found.lenient:
+                raise CorruptMedia(f"{fmt} header gives no image size")
+        else:
+            self._check_pixels(found.width, found.height)
         cfg = self.config
         for number, (w, h) in enumerate(found.frame_sizes[1:], 2):
             try:
@@ -121,10 +124,12 @@ class ImageHandler:
             raise HostileInput(f"{fmt} has {found.parts} chunks or segments, over the limit of {cfg.max_parts}")
         return MediaInfo("image", fmt.value, fmt.media_type, fmt.extensions, found.width, found.height)
 
-    def _scan(self, fmt: ImageFormat, data: bytes) -> Scan:
+    def _scan(self, fmt: ImageFormat, data: bytes, lenient: bool = False) -> Scan:
+        """The container walk: strict for labeling (damage refuses the file), ``lenient`` for reading
+        (damage is reported and the walk goes on where it can; the limits hold either way)."""
         token = METADATA_LIMIT.set(self.config.max_metadata_bytes)
         try:
-            return CONTAINERS[fmt].scan(data)
+            return CONTAINERS[fmt].scan(data, lenient)
         except SynthgovError:
             raise
         except (IndexError, ValueError, KeyError) as exc:  # malformed structure we did not anticipate
@@ -132,9 +137,9 @@ class ImageHandler:
         finally:
             METADATA_LIMIT.reset(token)
 
-    def _walk(self, data: bytes) -> tuple[ImageFormat, Scan, MediaInfo]:
+    def _walk(self, data: bytes, lenient: bool = False) -> tuple[ImageFormat, Scan, MediaInfo]:
         fmt = self.format_of(data)
-        found = self._scan(fmt, data)
+        found = self._scan(fmt, data, lenient)
         return fmt, found, self._info(fmt, found)
 
     def probe(self, data: bytes) -> MediaInfo:
@@ -234,7 +239,8 @@ class ImageHandler:
         exif = metadata.exif_without_label(found) if fmt is not ImageFormat.GIF else None
         out = CONTAINERS[fmt].write(data, packet, exif)
         check = metadata.report(info, self._scan(fmt, out))  # read back and fail closed
-        if len(check.labels) != 1 or check.labels[0].parsed.to_label() != label:
+        placed = [found for found in check.labels if not found.placement]  # in the places the guide names
+        if len(placed) != 1 or placed[0].parsed.to_label() != label:
             raise CorruptMedia("label did not read back as written; output discarded")
         return out
 
@@ -248,7 +254,9 @@ class ImageHandler:
 
     # -- reading -------------------------------------------------------------------------------
     def read_labels(self, data: bytes) -> MetadataReport:
-        fmt, found, info = self._walk(data)
+        """Every label, read leniently: a damaged container still yields what it holds, with each
+        damage a "container damaged" problem (only labeling refuses damaged input)."""
+        fmt, found, info = self._walk(data, lenient=True)
         return metadata.report(info, found)
 
     def detect_watermark(self, data: bytes, key: bytes) -> WatermarkReading | None:

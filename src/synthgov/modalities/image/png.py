@@ -9,7 +9,7 @@ import struct
 import zlib
 
 from synthgov.errors import CorruptMedia, HostileInput
-from synthgov.modalities.image.formats import Scan, check_metadata
+from synthgov.modalities.image.formats import Broken, Scan, TextLabel, check_metadata, strict
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
@@ -17,29 +17,36 @@ LABEL_KEYWORD = b"AIGC"
 MAX_TEXT = 4 * 1024 * 1024  # decompressed text chunk limit (zTXt/iTXt bombs)
 
 
-def chunks(data: bytes) -> list[tuple[bytes, bytes, int, int]]:
-    """(type, body, start, end) of every chunk up to IEND, CRCs checked."""
+def chunks(data: bytes, broken: Broken = strict) -> list[tuple[bytes, bytes, int, int]]:
+    """(type, body, start, end) of every chunk up to IEND, CRCs checked. ``broken`` meets damage:
+    the default refuses the file; a lenient walk's keeps a chunk with a bad CRC, a missing or late
+    IHDR, and stops at a truncation with what came before."""
     if not data.startswith(SIGNATURE):
-        raise CorruptMedia("not a PNG file (bad signature)")
+        strict("not a PNG file (bad signature)")
     pos, n = 8, len(data)
     out: list[tuple[bytes, bytes, int, int]] = []
     while True:
         if pos + 8 > n:
-            raise CorruptMedia("PNG is truncated (no IEND chunk)")
+            broken("PNG is truncated (no IEND chunk)")
+            return out
         length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 12 + length
+        name = ctype.decode("latin-1")
         if end > n:
-            raise CorruptMedia(f"PNG is truncated inside a {ctype.decode('latin-1')!r} chunk")
+            broken(f"PNG is truncated inside a {name!r} chunk")
+            return out
         body = data[pos + 8 : pos + 8 + length]
         (crc,) = struct.unpack(">I", data[pos + 8 + length : end])
         if zlib.crc32(ctype + body) != crc:
-            raise CorruptMedia(f"PNG chunk {ctype.decode('latin-1')!r} has a bad CRC (corrupt file)")
+            broken(f"PNG chunk {name!r} at byte {pos} has a bad CRC (corrupt file)")
         out.append((ctype, body, pos, end))
         pos = end
         if ctype == b"IEND":
+            if not any(c == b"IHDR" for c, _, _, _ in out):
+                broken("PNG has no IHDR chunk (the image size is unknown)")
             return out
-        if not out[0][0] == b"IHDR":
-            raise CorruptMedia("PNG does not start with an IHDR chunk")
+        if out[0][0] != b"IHDR":
+            broken(f"PNG does not start with an IHDR chunk (it starts with {out[0][0].decode('latin-1')!r})")
 
 
 def _inflate(payload: bytes) -> bytes:
@@ -69,39 +76,66 @@ def _itxt(body: bytes) -> tuple[bytes, bytes, bool]:
     return keyword, text, bool(flag)
 
 
-def scan(data: bytes) -> Scan:
-    result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp")
-    found = chunks(data)
+def _stray(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
+    """A label-looking value under another keyword (a vendor's ``Description`` holding
+    ``{"AIGC":…}``): read, with its place named."""
+    if b"AIGC" in text or b'"ContentProducer"' in text:
+        where = f"PNG {chunk} {keyword.decode('latin-1')!r}"
+        result.text_labels.append(TextLabel(where, text.decode("utf-8", "replace"), f"label in {where}, not in XMP "
+                                            "or a tEXt 'AIGC' chunk (image guide Annex B)"))
+
+
+def scan(data: bytes, lenient: bool = False) -> Scan:
+    result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp", lenient=lenient)
+    found = chunks(data, result.broken)
     result.parts = len(found)
     for ctype, body, _, _ in found:
-        if ctype in (b"iTXt", b"tEXt", b"zTXt", b"eXIf"):
-            result.metadata_bytes += len(body)
-            check_metadata(result.metadata_bytes)  # before inflating the next one
-        if ctype == b"acTL" and len(body) == 8:
-            result.frames = max(1, struct.unpack(">I", body[:4])[0])
-        if ctype == b"IHDR":
-            if len(body) != 13:
-                raise CorruptMedia("PNG IHDR chunk has the wrong length")
-            result.width, result.height = struct.unpack(">II", body[:8])
-        elif ctype == b"iTXt":
-            keyword, text, compressed = _itxt(body)
-            if compressed:
-                result.metadata_bytes += len(text)  # what it inflated to
-            if keyword == XMP_KEYWORD:
-                result.xmp.append(text)
-                if compressed:
-                    result.notes.append("XMP iTXt chunk is compressed; some verifiers read it as inconclusive")
-            elif keyword == LABEL_KEYWORD:
-                result.text_labels.append(("PNG iTXt AIGC", text.decode("utf-8", "replace")))
-        elif ctype in (b"tEXt", b"zTXt"):
-            keyword, _, text = body.partition(b"\x00")
-            if keyword == LABEL_KEYWORD:
-                if ctype == b"zTXt":
-                    text = _inflate(text[1:])
-                result.text_labels.append((f"PNG {ctype.decode()} AIGC", text.decode("latin-1")))
-        elif ctype == b"eXIf" and result.exif is None:
-            result.exif = body
+        try:
+            _chunk_into(result, ctype, body)
+        except CorruptMedia as exc:  # one malformed text chunk: a lenient walk goes on without it
+            result.broken(str(exc))
+    if result.width is None and lenient and not result.damage:
+        result.broken("PNG has no IHDR chunk (the image size is unknown)")
     return result
+
+
+def _chunk_into(result: Scan, ctype: bytes, body: bytes) -> None:
+    lenient = result.lenient
+    if ctype in (b"iTXt", b"tEXt", b"zTXt", b"eXIf"):
+        result.metadata_bytes += len(body)
+        check_metadata(result.metadata_bytes)  # before inflating the next one
+    if ctype == b"acTL" and len(body) == 8:
+        result.frames = max(1, struct.unpack(">I", body[:4])[0])
+    if ctype == b"IHDR":
+        if len(body) != 13:
+            result.broken("PNG IHDR chunk has the wrong length")
+            return
+        result.width, result.height = struct.unpack(">II", body[:8])
+    elif ctype == b"iTXt":
+        keyword, text, compressed = _itxt(body)
+        if compressed:
+            result.metadata_bytes += len(text)  # what it inflated to
+        if keyword == XMP_KEYWORD:
+            result.xmp.append(text)
+            if compressed:
+                result.notes.append("XMP iTXt chunk is compressed; some verifiers read it as inconclusive")
+        elif keyword == LABEL_KEYWORD:
+            result.text_labels.append(TextLabel("PNG iTXt AIGC", text.decode("utf-8", "replace")))
+        elif lenient:
+            _stray(result, "iTXt", keyword, text)
+    elif ctype in (b"tEXt", b"zTXt"):
+        keyword, _, text = body.partition(b"\x00")
+        if keyword == LABEL_KEYWORD or (lenient and (b"AIGC" in text or ctype == b"zTXt")):
+            if ctype == b"zTXt":
+                text = _inflate(text[1:])
+                result.metadata_bytes += len(text)
+                check_metadata(result.metadata_bytes)
+            if keyword == LABEL_KEYWORD:
+                result.text_labels.append(TextLabel(f"PNG {ctype.decode()} AIGC", text.decode("latin-1")))
+            else:
+                _stray(result, ctype.decode(), keyword, text)
+    elif ctype == b"eXIf" and result.exif is None:
+        result.exif = body
 
 
 def _chunk(ctype: bytes, body: bytes) -> bytes:

@@ -72,26 +72,39 @@ def _check_image_data(data: bytes, bo: str, entries) -> None:
                 raise CorruptMedia("TIFF is truncated (image data runs past the end of the file)")
 
 
-def scan(data: bytes) -> Scan:
+def scan(data: bytes, lenient: bool = False) -> Scan:
     bo, offset = _header(data)
-    entries, _ = _ifd(data, bo, offset)
-    _check_image_data(data, bo, entries)
-    result = Scan(xmp_location="XMP TC260:AIGC in TIFF IFD0 tag 700")
+    result = Scan(xmp_location="XMP TC260:AIGC in TIFF IFD0 tag 700", lenient=lenient)
+    try:
+        entries, _ = _ifd(data, bo, offset)
+    except CorruptMedia as exc:
+        result.broken(str(exc))
+        return result
+    try:
+        _check_image_data(data, bo, entries)
+    except CorruptMedia as exc:
+        result.broken(str(exc))
     for tag, typ, n, raw in entries:
-        if tag == XMP_TAG:
-            result.xmp.append(_values(data, bo, typ, n, raw))
-        elif tag in (256, 257) and n == 1 and typ in (3, 4):
-            value = _ints(data, bo, typ, n, raw)[0]
-            if tag == 256:
-                result.width = value
-            else:
-                result.height = value
+        try:
+            if tag == XMP_TAG:
+                result.xmp.append(_values(data, bo, typ, n, raw))
+            elif tag in (256, 257) and n == 1 and typ in (3, 4):
+                value = _ints(data, bo, typ, n, raw)[0]
+                if tag == 256:
+                    result.width = value
+                else:
+                    result.height = value
+        except CorruptMedia as exc:
+            result.broken(str(exc))
     if result.width is None or result.height is None:
-        raise CorruptMedia("TIFF has no image width or length")
+        result.broken("TIFF has no image width or length")
     result.exif = data  # the TIFF is its own EXIF structure; Pillow reads UserComment from it
     result.metadata_bytes = sum(len(x) for x in result.xmp)
-    result.frame_sizes = _pages(data, bo, offset)
-    result.frames = len(result.frame_sizes)
+    try:
+        result.frame_sizes = _pages(data, bo, offset)
+    except CorruptMedia as exc:
+        result.broken(str(exc))
+    result.frames = max(1, len(result.frame_sizes))
     result.parts = len(entries)
     return result
 

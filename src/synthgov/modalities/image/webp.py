@@ -10,44 +10,54 @@ from __future__ import annotations
 import struct
 
 from synthgov.errors import CorruptMedia
-from synthgov.modalities.image.formats import Scan
+from synthgov.modalities.image.formats import Broken, Scan, strict
 
 XMP_FLAG, EXIF_FLAG, ALPHA_FLAG = 0x04, 0x08, 0x10
 
 
-def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+def chunks(data: bytes, broken: Broken = strict) -> list[tuple[bytes, bytes]]:
+    """The RIFF chunks; ``broken`` meets damage (see png.chunks)."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise CorruptMedia("not a WebP file")
+        strict("not a WebP file")
     (riff_size,) = struct.unpack("<I", data[4:8])
-    if riff_size + 8 > len(data):
-        raise CorruptMedia("WebP is truncated (RIFF size exceeds the file)")
     end_all = riff_size + 8
+    if end_all > len(data):
+        broken("WebP is truncated (RIFF size exceeds the file)")
+        end_all = len(data)
     pos, out = 12, []
     while pos < end_all:
         if pos + 8 > end_all:
-            raise CorruptMedia("WebP is truncated inside a chunk header")
+            broken("WebP is truncated inside a chunk header")
+            break
         fourcc, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         if pos + 8 + size > end_all:
-            raise CorruptMedia(f"WebP is truncated inside the {fourcc.decode('latin-1')!r} chunk")
+            broken(f"WebP is truncated inside the {fourcc.decode('latin-1')!r} chunk")
+            break
         out.append((fourcc, data[pos + 8 : pos + 8 + size]))
         pos += 8 + size + (size & 1)
     if not out or out[0][0] not in (b"VP8 ", b"VP8L", b"VP8X"):
-        raise CorruptMedia("WebP has no image chunk")
+        broken("WebP has no image chunk")
     return out
 
 
-def scan(data: bytes) -> Scan:
-    result = Scan(xmp_location="XMP TC260:AIGC in WebP 'XMP ' chunk")
-    parts = chunks(data)
+def scan(data: bytes, lenient: bool = False) -> Scan:
+    result = Scan(xmp_location="XMP TC260:AIGC in WebP 'XMP ' chunk", lenient=lenient)
+    parts = chunks(data, result.broken)
+    if not parts:
+        return result
     first, head = parts[0]
     has_flag = first == b"VP8X" and len(head) >= 1 and head[0] & XMP_FLAG
     if first == b"VP8X":
         if len(head) < 10:
-            raise CorruptMedia("WebP VP8X chunk is too short")
-        result.width = int.from_bytes(head[4:7], "little") + 1
-        result.height = int.from_bytes(head[7:10], "little") + 1
-    else:
-        result.width, result.height, _ = _canvas(first, head)
+            result.broken("WebP VP8X chunk is too short")
+        else:
+            result.width = int.from_bytes(head[4:7], "little") + 1
+            result.height = int.from_bytes(head[7:10], "little") + 1
+    elif first in (b"VP8 ", b"VP8L"):
+        try:
+            result.width, result.height, _ = _canvas(first, head)
+        except CorruptMedia as exc:
+            result.broken(str(exc))
     result.parts = len(parts)
     result.frames = max(1, sum(1 for fourcc, _ in parts if fourcc == b"ANMF"))
     for fourcc, body in parts:

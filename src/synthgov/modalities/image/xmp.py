@@ -49,13 +49,19 @@ def _decode(packet: bytes) -> str:
     return _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
 
 
-def parse_packet(packet: bytes) -> etree._Element:
+def parse_packet(packet: bytes, damage: list[str] | None = None) -> etree._Element:
+    """The packet's root element. Strict (labeling keeps the rest of a packet, so it must be sound)
+    unless ``damage`` is given: then a packet that is not well-formed (an unbound prefix, an unclosed
+    element) is read by libxml2's recovering parser, as a generic reader would, and why is noted."""
     text = _decode(packet)
     parser = etree.XMLParser(**_PARSER_OPTS)
     try:
         root = etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
-        raise CorruptMedia(f"XMP packet is not well-formed XML: {exc}") from exc
+        if damage is None:
+            raise CorruptMedia(f"XMP packet is not well-formed XML: {exc}") from exc
+        damage.append(f"XMP packet is not well-formed XML ({exc}); read leniently")
+        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_PARSER_OPTS, recover=True))
     if root is None:
         raise CorruptMedia("XMP packet is empty")
     return root
@@ -65,20 +71,44 @@ def parse_packet(packet: bytes) -> etree._Element:
 class XmpValue:
     form: str  # "element" | "attribute"
     value: str
+    problem: str | None = None  # where the property is not TC260:AIGC by URI (lenient reading)
 
 
 def _split(tag: str) -> tuple[str | None, str]:
-    """(namespace, local name) of an element tag: ``{uri}local``, or, where the recovering parser
-    met a prefix bound to nothing, ``prefix:local`` with no namespace (lxml's QName refuses those)."""
+    """(namespace, local name) of a tag or attribute name: ``{uri}local``, or, where the recovering
+    parser met a prefix bound to nothing, ``prefix:local`` with no namespace (lxml's QName refuses
+    those)."""
     if tag.startswith("{"):
         namespace, _, local = tag[1:].partition("}")
         return namespace, local
     return None, tag.rpartition(":")[2]
 
 
-def find_aigc(packet: bytes) -> tuple[list[XmpValue], list[str]]:
-    """Every ``TC260:AIGC`` value in a packet, and notes about near misses."""
-    root = parse_packet(packet)
+def looks_like_label(value: str) -> bool:
+    return '"Label"' in value or '"ContentProducer"' in value
+
+
+def _misplaced(form: str, name: str, value: str, notes: list[str]) -> XmpValue | None:
+    """An AIGC property outside the TC260 namespace: a label with the place named when its value
+    looks like one (GIMT's wrong URI, a prefix bound to nothing, no namespace at all), else a note."""
+    namespace, _ = _split(name)
+    if namespace:
+        where = f"namespace {namespace!r}"
+    elif ":" in name:
+        where = f"the prefix {name.split(':', 1)[0]!r}, which is bound to no namespace"
+    else:
+        where = "no namespace"
+    if not looks_like_label(value):
+        notes.append(f"an AIGC {form} in {where}, not the TC260 URI")
+        return None
+    return XmpValue(form, value, f"AIGC {form} in {where}, not the TC260 URI {TC260_NS}")
+
+
+def find_aigc(packet: bytes, damage: list[str] | None = None) -> tuple[list[XmpValue], list[str]]:
+    """Every ``TC260:AIGC`` value in a packet (element and attribute forms, matched by URI), every
+    AIGC property elsewhere that holds a label (with its problem), and notes about near misses.
+    With ``damage``, a packet that is not well-formed is read leniently (see :func:`parse_packet`)."""
+    root = parse_packet(packet, damage)
     found: list[XmpValue] = []
     notes: list[str] = []
     for elem in root.iter():
@@ -86,14 +116,14 @@ def find_aigc(packet: bytes) -> tuple[list[XmpValue], list[str]]:
             continue
         if elem.tag == AIGC:
             found.append(XmpValue("element", "".join(elem.itertext())))
-            continue
-        namespace, local = _split(elem.tag)
-        if local.upper() == "AIGC":
-            where = f"namespace {namespace!r}" if namespace else "an unbound prefix (no namespace declared)"
-            notes.append(f"an AIGC property in {where}, not the TC260 URI")
+        elif _split(elem.tag)[1].upper() == "AIGC" and (value := _misplaced("element", elem.tag,
+                                                                            "".join(elem.itertext()), notes)):
+            found.append(value)
         for name, value in elem.attrib.items():
             if name == AIGC:
                 found.append(XmpValue("attribute", value))
+            elif _split(name)[1].upper() == "AIGC" and (misplaced := _misplaced("attribute", name, value, notes)):
+                found.append(misplaced)
     return found, notes
 
 
@@ -110,11 +140,17 @@ def update_packet(packet: bytes | None, value: str) -> bytes:
         rdf = root
     else:
         raise CorruptMedia(f"XMP packet root is {root.tag!r}, not x:xmpmeta or rdf:RDF")
-    for elem in list(root.iter(AIGC)):
-        elem.getparent().remove(elem)
-    for elem in root.iter():
-        if isinstance(elem.tag, str) and AIGC in elem.attrib:
-            del elem.attrib[AIGC]
+    # update, never append (GB 45438 6.1 c): the label's old value goes, also where it was misplaced
+    # (another namespace's AIGC property holding a label); AIGC properties holding anything else stay
+    for elem in list(root.iter()):
+        if not isinstance(elem.tag, str):
+            continue
+        if elem.tag == AIGC or (_split(elem.tag)[1].upper() == "AIGC" and looks_like_label("".join(elem.itertext()))):
+            elem.getparent().remove(elem)
+            continue
+        for name in [n for n, v in elem.attrib.items() if n == AIGC or (_split(n)[1].upper() == "AIGC"
+                                                                         and looks_like_label(v))]:
+            del elem.attrib[name]
     descriptions = rdf.findall(f"{{{RDF_NS}}}Description")
     target = next((d for d in descriptions if TC260_NS in d.nsmap.values()), None)
     if target is None:
