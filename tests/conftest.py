@@ -23,6 +23,14 @@ from synthgov.storage import migrate
 
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+try:  # HEIF pixels: the optional pillow-heif (in the test extra, so CI has it)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - only where the test extra was not installed
+    if IN_CI:
+        raise
 PG_URL = os.environ.get("SYNTHGOV_TEST_POSTGRES_URL")
 
 OTHER_XMP = (
@@ -91,6 +99,8 @@ def samples() -> dict[str, bytes]:
         "alpha.webp": encode(rgba, "WEBP", quality=85),
         "photo.tif": encode(cat, "TIFF", compression="tiff_lzw", icc_profile=meta["icc_profile"]),
         "photo.gif": encode(cat.quantize(256), "GIF"),
+        "photo.avif": encode(coffee, "AVIF", quality=80, **meta),  # libavif, through Pillow
+        "photo.heic": encode(cat, "HEIF", quality=80, exif=meta["exif"]),  # libheif, through pillow-heif
     }
 
 

@@ -10,12 +10,12 @@ from PIL import Image
 
 from synthgov.modalities.image import ImageHandler
 from synthgov.provenance.label import AigcLabel
-from tests.conftest import IN_CI, need_tool
+from tests.conftest import IN_CI, need_tool  # conftest also registers pillow-heif
 
 LABEL = AigcLabel.first_write(label="1", producer="001191110102MACQD9K64010000", produce_id="reader-check",
                               reserved1='{"Md":"sm3","Bnd":"x"}')  # a nested JSON string, as SecurityData is
-FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif"}
-EXIV2_FORMATS = {"jpg", "png", "webp", "tif"}  # exiv2 0.27 reads no metadata from GIF at all
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif", "AVIF": "avif", "HEIF": "heic"}
+EXIV2_FORMATS = {"jpg", "png", "webp", "tif"}  # exiv2 0.27 reads no metadata from GIF, nor (built without BMFF) HEIF
 
 
 @pytest.fixture(scope="module")

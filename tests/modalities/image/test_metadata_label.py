@@ -113,7 +113,8 @@ def test_a_label_in_a_wrong_namespace_is_read_and_judged(samples):
     report = handler.read_labels(_xmp_file(packet, samples))
     [found] = report.labels
     assert found.parsed.to_label() == make_label() and not found.conformant
-    assert found.placement == [f"AIGC element in namespace 'http://example.com/aigc/', not the TC260 URI {xmp.TC260_NS}"]
+    assert found.placement == ["AIGC element in namespace 'http://example.com/aigc/', not the TC260 URI "
+                               f"{xmp.TC260_NS}"]
     relabeled = handler.read_labels(handler.write_label(_xmp_file(packet, samples), make_label()))
     assert [f.conformant for f in relabeled.labels] == [True]  # labeling updates the misplaced label, never adds
 

@@ -16,6 +16,17 @@ from synthgov.modalities.image.formats import ImageFormat
 DRAWABLE_MODES = {"RGB", "RGBA", "L", "LA", "P", "PA", "CMYK", "1"}
 
 
+def heif_codec() -> None:
+    """HEIF pixels need libheif: the optional pillow-heif package (AVIF is Pillow's own)."""
+    try:
+        import pillow_heif
+    except ImportError as exc:
+        raise UnsupportedMedia("decoding or encoding HEIF pixels needs the optional pillow-heif package "
+                               "(pip install 'synthgov[heif]'); its metadata label is read and written without it"
+                               ) from exc
+    pillow_heif.register_heif_opener()
+
+
 def frames(im: Image.Image) -> list[Image.Image]:
     if im.mode not in DRAWABLE_MODES:
         kind = "16-bit or floating-point" if im.mode.startswith(("I", "F")) else im.mode
@@ -83,6 +94,12 @@ def save(source: Image.Image, fmt: ImageFormat, labeled: list[Image.Image], loss
         if rest:  # every page (never flattened to the first)
             opts.update(save_all=True, append_images=rest)
         first.save(buf, "TIFF", compression=compression, **opts)
+    elif fmt in (ImageFormat.AVIF, ImageFormat.HEIF):  # lossy codecs: re-encoded at a high quality
+        if fmt is ImageFormat.HEIF:
+            heif_codec()
+        if rest:
+            raise UnsupportedMedia(f"{fmt} image sequences cannot carry a visible label or watermark yet")
+        first.save(buf, fmt.value, quality=90, **common)
     elif fmt is ImageFormat.GIF:
         opts = {"save_all": bool(rest), "append_images": rest}
         for key in ("duration", "loop", "disposal"):

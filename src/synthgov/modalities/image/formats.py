@@ -15,6 +15,8 @@ class ImageFormat(StrEnum):
     WEBP = "WEBP"
     TIFF = "TIFF"
     GIF = "GIF"
+    AVIF = "AVIF"
+    HEIF = "HEIF"
 
     @property
     def media_type(self) -> str:
@@ -31,6 +33,8 @@ MEDIA_TYPES = {
     ImageFormat.WEBP: "image/webp",
     ImageFormat.TIFF: "image/tiff",
     ImageFormat.GIF: "image/gif",
+    ImageFormat.AVIF: "image/avif",
+    ImageFormat.HEIF: "image/heic",
 }
 EXTENSIONS = {
     ImageFormat.JPEG: (".jpg", ".jpeg", ".jpe", ".jfif"),
@@ -38,6 +42,8 @@ EXTENSIONS = {
     ImageFormat.WEBP: (".webp",),
     ImageFormat.TIFF: (".tif", ".tiff"),
     ImageFormat.GIF: (".gif",),
+    ImageFormat.AVIF: (".avif",),
+    ImageFormat.HEIF: (".heic", ".heif", ".hif"),
 }
 ALL_IMAGE_EXTENSIONS = {ext: fmt for fmt, exts in EXTENSIONS.items() for ext in exts}
 
@@ -53,6 +59,11 @@ def sniff(prefix: bytes) -> ImageFormat | None:
         return ImageFormat.TIFF
     if prefix[:6] in (b"GIF87a", b"GIF89a"):
         return ImageFormat.GIF
+    if prefix[4:8] == b"ftyp":
+        from synthgov.modalities.image.heif import kind
+
+        found = kind(prefix)
+        return ImageFormat(found) if found else None
     return None
 
 

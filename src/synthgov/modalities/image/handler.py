@@ -1,4 +1,4 @@
-"""The image handler: JPEG, PNG, WebP, TIFF and GIF.
+"""The image handler: JPEG, PNG, WebP, TIFF, GIF, AVIF and HEIF.
 
 One labeling is one pass (:meth:`ImageHandler.label`): the container is walked once, the pixels
 are decoded at most once (only when a watermark or visible label changes them, or to fingerprint
@@ -30,7 +30,7 @@ from synthgov.modalities.base import (
     MetadataReport,
     WatermarkReading,
 )
-from synthgov.modalities.image import encode, fingerprint, gif, jpeg, metadata, png, tiff, visible, webp, xmp
+from synthgov.modalities.image import encode, fingerprint, gif, heif, jpeg, metadata, png, tiff, visible, webp, xmp
 from synthgov.modalities.image.formats import ALL_IMAGE_EXTENSIONS, METADATA_LIMIT, ImageFormat, Scan, sniff
 from synthgov.modalities.image.watermark import SCHEME, ImageWatermark, ImageWatermarkConfig, Unmarkable
 from synthgov.provenance.label import AigcLabel
@@ -43,6 +43,8 @@ CONTAINERS = {
     ImageFormat.WEBP: webp,
     ImageFormat.TIFF: tiff,
     ImageFormat.GIF: gif,
+    ImageFormat.AVIF: heif,
+    ImageFormat.HEIF: heif,
 }
 
 
@@ -78,9 +80,9 @@ class ImageHandler:
     def format_of(self, data: bytes) -> ImageFormat:
         if not data:
             raise CorruptMedia("file is empty (0 bytes)")
-        fmt = sniff(data[:16])
+        fmt = sniff(data[:64])
         if fmt is None:
-            raise UnsupportedMedia("not a JPEG, PNG, WebP, TIFF or GIF image")
+            raise UnsupportedMedia("not a JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIF image")
         return fmt
 
     def format_info(self, prefix: bytes) -> FormatInfo:
@@ -154,6 +156,7 @@ class ImageHandler:
             (ImageFormat.WEBP, {"lossless": True}),
             (ImageFormat.TIFF, {}),
             (ImageFormat.GIF, {}),
+            (ImageFormat.AVIF, {"quality": 90}),
         ):
             buf = io.BytesIO()
             base.save(buf, fmt.value, **kwargs)
@@ -176,6 +179,9 @@ class ImageHandler:
             raise TooLarge("image too large to decode in memory") from exc
 
     def _decode(self, data: bytes) -> tuple[Image.Image, list[Image.Image]]:
+        if sniff(data[:64]) is ImageFormat.HEIF:
+            encode.heif_codec()
+
         def work() -> tuple[Image.Image, list[Image.Image]]:
             im = Image.open(io.BytesIO(data))
             self._check_pixels(*im.size)
