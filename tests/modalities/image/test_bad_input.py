@@ -1,5 +1,6 @@
 """Hostile and broken images: a clear error from the handler, whatever the damage."""
 
+import contextlib
 import struct
 import zlib
 
@@ -115,7 +116,5 @@ def test_corrupt_crc_and_random_bytes(samples):
             for op in ops()[1:]:
                 with pytest.raises(SynthgovError):
                     op(blob)
-            try:  # reading garbage behind a signature: a report naming the damage, or a typed refusal
+            with contextlib.suppress(SynthgovError):  # reading garbage: a report naming the damage, or a refusal
                 assert any(p.startswith("container damaged") for p in handler.read_labels(blob).problems)
-            except SynthgovError:
-                pass
