@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -245,3 +246,30 @@ def recover_outputs(platform: Platform) -> Recovered:
         return Recovered([], [])
     with platform.unit_of_work(Actor(ActorKind.SYSTEM, "recovery")) as ctx:
         return recover(policy.pending_dir, lambda rid: ctx.session.get(GenerationRecord, rid) is not None)
+
+
+def label_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """A batch worker's task (``synthgov label image SOURCE... -o FOLDER``): each item is ``{"source",
+    "destination", "user", "visible", "watermark", "overwrite", "actor"}``, each labeled in its own unit
+    of work (a record and its output land together); a bad file is an ``error`` result, an output that
+    exists already (a run resumed) is ``skipped``, never labeled again."""
+    from synthgov.errors import SynthgovError
+    from synthgov.permissions import Actor
+    from synthgov.records.schemas import RecordOut
+
+    for item in items:
+        source, destination = Path(item["source"]), Path(item["destination"])
+        result: dict[str, Any] = {"input": item["source"], "output": item["destination"]}
+        if destination.exists() and not item["overwrite"]:
+            yield result | {"status": "skipped", "detail": "the output exists (labeled by an earlier run)"}
+            continue
+        try:
+            with platform.unit_of_work(Actor.operator(item["actor"])) as ctx:
+                outcome = label_file(ctx, source=source, destination=destination, user=item["user"],
+                                     visible=item["visible"], watermark=item["watermark"], overwrite=item["overwrite"])
+        except SynthgovError as exc:
+            yield result | {"status": "error", "error": str(exc)}
+            continue
+        record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
+        yield result | {"status": "pending" if outcome.pending else "labeled", "record": record,
+                        **({"pending": outcome.pending} if outcome.pending else {})}

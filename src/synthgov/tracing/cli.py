@@ -16,40 +16,50 @@ VERDICT_STYLE = {"valid": "green", "integrity-only": "yellow", "tampered": "bold
 
 
 def inspect(
-    files: Annotated[list[Path], typer.Argument(help="Files to inspect", show_default=False)],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively) to inspect",
+                                                show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="All results as one JSON document at the end")] = False,
+    jsonl: Annotated[str | None, typer.Option("--jsonl", metavar="FILE", help="Each result as a JSON line as it "
+                                              "is ready: to FILE (appended), or - for standard output")] = None,
     deep: Annotated[bool, typer.Option(help="Look for watermark and fingerprint even when metadata traces")] = False,
+    metadata_only: Annotated[bool, typer.Option("--metadata-only", help="Read the metadata labels only: no "
+                                                "watermark or fingerprint search (as a generic reader)")] = False,
+    include: Annotated[list[str] | None, typer.Option(help="In folders: only names or paths matching this glob "
+                                                      "(repeatable; default: every image extension)")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="In folders: skip names or paths matching this glob "
+                                                      "(repeatable)")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes")] = 1,
+    resume: Annotated[Path | None, typer.Option(help="Skip the files already in this JSON Lines file (an "
+                                                "interrupted --jsonl run) and append the rest to it")] = None,
 ) -> None:
     """Read every metadata label, check it against GB 45438 Annex E, verify its SM2 signature and
-    trace its ProduceID to the generation record. Exit 1 if any file could not be read."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    trace its ProduceID to the generation record; when metadata does not trace, search the watermark
+    and the fingerprint. Folders are searched recursively; a file that cannot be read is reported and
+    the rest go on. Exit 1 if any file could not be read."""
+    from synthgov.cli import batch
+    from synthgov.cli.common import exit_with, operator, platform, print_json
+    from synthgov.tracing.schemas import Status
 
-    from synthgov.cli.common import err_console, exit_with, operator, platform, print_json
-    from synthgov.errors import SynthgovError
-    from synthgov.inputs import read_input
-    from synthgov.tracing.policy import TracingPolicy
-    from synthgov.tracing.schemas import Inspection, Status
-    from synthgov.tracing.service import inspect_or_error
-
-    results: list[Inspection] = []
-    with platform() as plat, plat.unit_of_work(operator()) as ctx:
-        progress = Progress(
-            TextColumn("inspecting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err_console, transient=True, disable=len(files) < 2,
-        )
-        with progress:
-            for path in progress.track(files):
-                try:
-                    data = read_input(path, ctx.policy(TracingPolicy).max_input_bytes)
-                except SynthgovError as exc:
-                    results.append(Inspection(name=str(path), status=Status.ERROR, error=str(exc)))
-                    continue
-                results.append(inspect_or_error(ctx, data=data, name=str(path), deep=deep))
+    with platform() as plat:
+        items = batch.collect(paths, include or [], exclude or [], plat.registry.extensions())
+        done = batch.done_in(resume, "name") if resume else set()
+        todo = [{"path": str(i.path), "actor": operator().id, "deep": deep, "search": not metadata_only}
+                for i in items if str(i.path) not in done]
+        sink = batch.JsonLines(str(resume) if resume else jsonl)
+        results = batch.drive(
+            batch.run("synthgov.tracing.service.inspect_files", todo, jobs=jobs, chunk=batch.CHUNK,
+                      data_dir=plat.settings.data_dir, database_url=plat.settings.database_url,
+                      platform=plat),
+            len(todo), "inspecting", sink, lambda r: r.to_dict())
     if as_json:
         print_json({"files": [r.to_dict() for r in results]})
-    else:
+    elif jsonl != "-":
         for result in results:
             _print(result)
+        if resume and len(done):
+            from synthgov.cli.common import err_console
+
+            err_console.print(f"{len(done)} files were already in {resume}; {len(results)} inspected now")
     if any(r.status is Status.ERROR for r in results):
         exit_with(1)
 

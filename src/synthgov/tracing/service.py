@@ -6,6 +6,8 @@ Records are read through the records domain, which decides how much of each this
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from synthgov.context import Ctx
 from synthgov.errors import CorruptMedia, SynthgovError, WatermarkUnsupported
@@ -28,16 +30,21 @@ from synthgov.tracing.schemas import (
     WatermarkFinding,
 )
 
-__all__ = ["Inspection", "Status", "inspect_content", "inspect_or_error"]
+if TYPE_CHECKING:
+    from synthgov.bootstrap import Platform
+
+__all__ = ["Inspection", "Status", "inspect_content", "inspect_files", "inspect_or_error"]
 
 
 def _check(reserved: str, message: bytes, pinned: set[str]) -> SignatureCheck:
     return check_security_data(reserved, message, pinned)
 
 
-def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False) -> Inspection:
+def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False,
+                    search: bool = True) -> Inspection:
     """Read and verify every label in ``data``; trace it by watermark, then by fingerprint, when the
-    metadata does not lead to a record (or always, with ``deep``). Bad input raises a SynthgovError."""
+    metadata does not lead to a record (or always, with ``deep``; never, with ``search=False``: the
+    metadata alone, as a generic reader would). Bad input raises a SynthgovError."""
     require(ctx.actor, TracingPermission.INSPECT)
     policy = ctx.policy(TracingPolicy)
     check_content(data, policy.max_input_bytes)
@@ -76,7 +83,7 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
     mark = None
     notes = list(report.notes)
     undecodable = None  # a damaged container may hold labels but no pixels to search
-    if (deep or not traced) and isinstance(handler, Watermarker) and policy.watermark:
+    if search and (deep or not traced) and isinstance(handler, Watermarker) and policy.watermark:
         try:
             mark = read_watermark(ctx, data=data, handler=handler)
             traced = traced or mark.record is not None
@@ -86,7 +93,7 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
              for relation, record in records.by_content(ctx, sha256=digest)]
     inputs = {m.record.id for m in exact if m.relation is Relation.INPUT}
     matches: list[FingerprintFinding] = []
-    if (deep or not traced) and isinstance(handler, Fingerprinter) and undecodable is None:
+    if search and (deep or not traced) and isinstance(handler, Fingerprinter) and undecodable is None:
         try:
             matches = find_by_fingerprint(ctx, data=data, handler=handler)
         except CorruptMedia as exc:
@@ -141,10 +148,11 @@ def _weak_mark_notes(found: list[RecordOut | RecordRef | None]) -> list[str]:
     return notes
 
 
-def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False) -> Inspection:
+def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False,
+                     search: bool = True) -> Inspection:
     """Like :func:`inspect_content`, but a bad file becomes an ``error`` entry (for batches)."""
     try:
-        return inspect_content(ctx, data=data, name=name, deep=deep)
+        return inspect_content(ctx, data=data, name=name, deep=deep, search=search)
     except SynthgovError as exc:
         if exc.status in (401, 403):
             raise
@@ -173,3 +181,23 @@ def find_by_fingerprint(ctx: Ctx, *, data: bytes, handler: Handler, limit: int =
     matches = records.by_fingerprint(ctx, modality=handler.modality, variants=fingerprinter.fingerprint_variants(data),
                                      max_distance=ctx.policy(TracingPolicy).fingerprint_max_distance, limit=limit)
     return [FingerprintFinding(m.distance, m.variant, records.view(ctx, m.record)) for m in matches]
+
+
+def inspect_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[Inspection]:
+    """A batch worker's task (``synthgov inspect PATH...``): each item is ``{"path", "actor", "deep",
+    "search"}``; one unit of work for the chunk, a bad file an ``error`` result."""
+    from pathlib import Path
+
+    from synthgov.inputs import read_input
+    from synthgov.permissions import Actor
+
+    actor = Actor.operator(items[0]["actor"]) if items else Actor.operator()
+    with platform.unit_of_work(actor) as ctx:
+        limit = ctx.policy(TracingPolicy).max_input_bytes
+        for item in items:
+            try:
+                data = read_input(Path(item["path"]), limit)
+            except SynthgovError as exc:
+                yield Inspection(name=item["path"], status=Status.ERROR, error=str(exc))
+                continue
+            yield inspect_or_error(ctx, data=data, name=item["path"], deep=item["deep"], search=item["search"])

@@ -178,9 +178,14 @@ class ImageHandler:
         except MemoryError as exc:  # pragma: no cover
             raise TooLarge("image too large to decode in memory") from exc
 
-    def _decode(self, data: bytes) -> tuple[Image.Image, list[Image.Image]]:
+    @staticmethod
+    def _codecs(data: bytes) -> None:
+        """Pillow decodes every format but HEIF itself (pillow-heif, registered when first needed)."""
         if sniff(data[:64]) is ImageFormat.HEIF:
             encode.heif_codec()
+
+    def _decode(self, data: bytes) -> tuple[Image.Image, list[Image.Image]]:
+        self._codecs(data)
 
         def work() -> tuple[Image.Image, list[Image.Image]]:
             im = Image.open(io.BytesIO(data))
@@ -219,6 +224,7 @@ class ImageHandler:
             if plan.fingerprint:
                 fp = Fingerprint(*fingerprint.pdq_image(frames[0]))
         elif plan.fingerprint:  # metadata only: one reduced decode for the record's fingerprint
+            self._codecs(data)
             fp = Fingerprint(*self._guarded(lambda: fingerprint.pdq(data)))
         if plan.metadata is not None:
             body = self._write_metadata(fmt, body, body_scan, plan.metadata, source=found)
@@ -280,9 +286,11 @@ class ImageHandler:
     def fingerprint(self, data: bytes) -> Fingerprint:
         """The PDQ hash of the image and its quality, as stored in generation records."""
         self._walk(data)
+        self._codecs(data)
         return Fingerprint(*self._guarded(lambda: fingerprint.pdq(data)))
 
     def fingerprint_variants(self, data: bytes) -> list[bytes]:
         """PDQ hashes of the eight dihedral variants, for queries (rotated or mirrored copies)."""
         self._walk(data)
+        self._codecs(data)
         return self._guarded(lambda: fingerprint.pdq_dihedral(data))

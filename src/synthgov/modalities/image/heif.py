@@ -341,21 +341,22 @@ def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
         raise UnsupportedMedia("HEIF/AVIF image sequences (a moov track) are not labeled without re-encoding yet")
     if meta.locations is None or b"iinf" not in {c.type for c in meta.children}:
         raise CorruptMedia("HEIF/AVIF meta box has no iinf or iloc")
-    if exif is not None:
-        raise UnsupportedMedia("replacing an EXIF UserComment label inside a HEIF/AVIF file is not supported")
     removed = {i.item for i in meta.items if i.type == b"mime" and i.content_type == XMP_TYPE}
+    exif_item = next((i.item for i in meta.items if i.type == b"Exif"), None) if exif is not None else None
     new_item = max([i.item for i in meta.items] + [loc.item for loc in meta.locations.items] + [0]) + 1
     out = bytearray(data)
     idat_data = bytearray(data[meta.idat.body : meta.idat.end]) if meta.idat else bytearray()
     kept_locs = []
     for loc in meta.locations.items:
-        if loc.item in removed:  # the old label's bytes go too: update, never append
+        if loc.item in removed or loc.item == exif_item:  # the old label's bytes go too: update, never append
             for ext in loc.extents:
                 if loc.method == 0:
                     out[loc.base + ext.offset : loc.base + ext.offset + ext.length] = b" " * ext.length
                 elif loc.method == 1:
                     idat_data[loc.base + ext.offset : loc.base + ext.offset + ext.length] = b" " * ext.length
-            continue
+            if loc.item in removed:
+                continue
+            loc.method, loc.base, loc.extents = 0, 0, [Extent(0, 0, 0)]  # the new EXIF, in the tail (below)
         kept_locs.append(loc)
     # the packet goes into an mdat box of its own at the end of the file, by file offset (construction
     # method 0): exiftool reads XMP items only that way
@@ -386,8 +387,9 @@ def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
 
     locs = ItemLocations(1, 4, 4, 4, meta.locations.index_size, kept_locs)
     growth = len(meta_bytes(locs)) - (old_end - meta.box.start)  # the layout does not depend on the values
-    for loc in kept_locs[:-1]:
-        if loc.method != 0:
+    moved = [loc for loc in kept_locs if loc.item == exif_item] + [new_loc]  # placed in the tail, below
+    for loc in kept_locs:
+        if loc.method != 0 or any(loc is m for m in moved):
             continue
         if loc.base:
             loc.base += growth if loc.base >= old_end else 0
@@ -397,9 +399,13 @@ def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
                     ext.offset += growth
         if max([loc.base] + [ext.offset + ext.length for ext in loc.extents]) > 0xFFFFFFFF:
             raise UnsupportedMedia("HEIF/AVIF offsets beyond 4 GiB are not supported")
-    new_loc.extents[0].offset = len(data) + growth + 8  # behind everything, in its own mdat
-    if new_loc.extents[0].offset + len(packet) > 0xFFFFFFFF:
+    payloads = ([b"\x00\x00\x00\x00" + exif] if exif_item is not None and exif is not None else []) + [packet]
+    at = len(data) + growth + 8  # behind everything, in an mdat of their own
+    for loc, payload in zip(moved, payloads, strict=True):
+        loc.extents[0].offset, loc.extents[0].length = at, len(payload)
+        at += len(payload)
+    if at > 0xFFFFFFFF:
         raise UnsupportedMedia("HEIF/AVIF offsets beyond 4 GiB are not supported")
     new_meta = meta_bytes(locs)
-    tail = struct.pack(">I4s", 8 + len(packet), b"mdat") + packet
+    tail = struct.pack(">I4s", 8 + sum(map(len, payloads)), b"mdat") + b"".join(payloads)
     return bytes(out[: meta.box.start]) + new_meta + bytes(out[old_end:]) + tail

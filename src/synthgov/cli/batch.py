@@ -1,0 +1,195 @@
+"""Folders and batches for the CLI: which files a command works on, worker processes, progress, JSON
+Lines, and resuming an interrupted run (``synthgov inspect PATH...``, ``synthgov label image SOURCE...``).
+
+Work is done by the service layer in each worker process (its own platform from the same settings;
+SQLite and PostgreSQL both serialise the appends); a bad file becomes an ``error`` result and the run
+goes on. Labeling resumes by itself: an output appears only once its record is committed
+(``labeling.outputs``), so an existing output is skipped, never labeled twice; inspection resumes from
+its own JSON Lines (``--resume``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthgov.errors import InvalidInput
+
+CHUNK = 16  # files per task: one unit of work (transaction) for reading, fewer round trips
+
+
+@dataclass(frozen=True)
+class Item:
+    path: Path
+    relative: Path  # where it sits below the folder it was found in (its name, for a file given alone)
+
+
+def collect(paths: Iterable[Path], include: list[str], exclude: list[str],
+            default_include: Iterable[str]) -> list[Item]:
+    """The files ``paths`` name: files as given, folders recursively. In folders, a file is taken when
+    its name or path below the folder matches an ``include`` pattern (default: the extensions the
+    handlers read) and no ``exclude`` pattern; hidden files and folders are skipped."""
+    patterns = include or [f"*{ext}" for ext in default_include]
+    out: list[Item] = []
+    for given in paths:
+        if given.is_dir():
+            for root, dirs, names in os.walk(given, onerror=_walk_error):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                                 and not _matches(Path(root, d).relative_to(given), exclude))
+                for name in sorted(names):
+                    relative = Path(root, name).relative_to(given)
+                    if name.startswith(".") or _matches(relative, exclude) or not _matches(relative, patterns):
+                        continue
+                    out.append(Item(Path(root, name), relative))
+        else:
+            out.append(Item(given, Path(given.name)))
+    return out
+
+
+def _walk_error(exc: OSError) -> None:
+    raise InvalidInput(f"cannot read folder {exc.filename}: {exc.strerror}")
+
+
+def _matches(relative: Path, patterns: list[str]) -> bool:
+    text = relative.as_posix()
+    return any(fnmatch.fnmatch(relative.name.lower(), p.lower()) or fnmatch.fnmatch(text, p) for p in patterns)
+
+
+def done_in(jsonl: Path, key: str) -> set[str]:
+    """The ``key`` values of the results already in a JSON Lines file (a torn last line is ignored)."""
+    if not jsonl.exists():
+        return set()
+    seen = set()
+    with jsonl.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                value = json.loads(line).get(key)
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(value, str):
+                seen.add(value)
+    return seen
+
+
+# -- worker processes ------------------------------------------------------------------------------
+
+_PLATFORM: Any = None
+
+
+def _init(data_dir: str | None, database_url: str | None) -> None:
+    """A worker's platform, from the same settings as the command's (opened once per process)."""
+    global _PLATFORM
+    from synthgov.bootstrap import open_platform
+    from synthgov.config import load_settings
+
+    _PLATFORM = open_platform(load_settings(data_dir=data_dir, database_url=database_url))
+    import atexit
+
+    atexit.register(_PLATFORM.close)
+
+
+def _run(task: str, chunk: list[dict]) -> list[Any]:
+    from importlib import import_module
+
+    module, _, name = task.rpartition(".")
+    return list(getattr(import_module(module), name)(_PLATFORM, chunk))
+
+
+def run(task: str, items: list[dict], *, jobs: int, chunk: int, data_dir: Path | None, database_url: str | None,
+        platform: Any = None) -> Iterator[Any]:
+    """Results of ``task`` (a dotted name: ``f(platform, items) -> iterable of results``) over
+    ``items``, in chunks of ``chunk``, as they finish; ``jobs`` > 1 runs them in worker processes,
+    otherwise in this process on ``platform``."""
+    chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    if jobs <= 1 or len(chunks) <= 1:
+        global _PLATFORM
+        _PLATFORM = platform
+        for part in chunks:
+            yield from _run(task, part)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # never fork a process holding database connections
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init,
+                             initargs=(str(data_dir) if data_dir else None, database_url)) as pool:
+        pending: set[Future] = set()
+        queue = iter(chunks)
+        try:
+            for part in queue:  # keep every worker busy, with a chunk waiting each
+                pending.add(pool.submit(_run, task, part))
+                if len(pending) >= 2 * jobs:
+                    break
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield from future.result()
+                for part in queue:
+                    pending.add(pool.submit(_run, task, part))
+                    if len(pending) >= 2 * jobs:
+                        break
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+class JsonLines:
+    """Results as JSON Lines: to stdout (``-``) or appended to a file, flushed line by line, so an
+    interrupted run leaves every finished result behind."""
+
+    def __init__(self, target: str | None) -> None:
+        self.stream = None
+        if target == "-":
+            self.stream = sys.stdout
+        elif target:
+            torn = False  # an interrupted run may have left half a line: start on a fresh one
+            if os.path.exists(target) and os.path.getsize(target):
+                with open(target, "rb") as existing:
+                    existing.seek(-1, os.SEEK_END)
+                    torn = existing.read(1) != b"\n"
+            self.stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            if torn:
+                self.stream.write("\n")
+
+    def write(self, result: dict) -> None:
+        if self.stream is not None:
+            self.stream.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.stream is not sys.stdout:
+            self.stream.close()
+
+
+def progress(total: int, verb: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from synthgov.cli.common import err_console
+
+    return Progress(TextColumn(verb), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err_console, transient=True, disable=total < 2)
+
+
+def drive(results: Iterator[Any], total: int, verb: str, sink: JsonLines, as_dict: Callable[[Any], dict],
+          each: Callable[[Any], None] | None = None) -> list[Any]:
+    """Consume ``results`` with a progress bar, writing each to ``sink`` (and ``each``)."""
+    out = []
+    with progress(total, verb) as bar:
+        task = bar.add_task(verb, total=total)
+        try:
+            for result in results:
+                sink.write(as_dict(result))
+                if each is not None:
+                    each(result)
+                out.append(result)
+                bar.advance(task)
+        finally:
+            sink.close()
+    return out
