@@ -36,7 +36,7 @@ bench: install
 ## finds is kept in fuzz/corpus and replayed by the test suite
 fuzz: install
 	$(PY) -m pip install --quiet -e '.[fuzz]'
-	for t in jpeg png webp tiff gif read_labels xmp exif label_json checkpoint_note witness_request; do \
+	for t in jpeg png webp tiff gif heif read_labels xmp exif label_json checkpoint_note witness_request; do \
 	  $(PY) -m fuzz $$t --runs $${FUZZ_RUNS:-1000000} || exit 1; \
 	  rm -rf fuzz/merge-tmp/$$t; $(PY) -m fuzz $$t --merge || exit 1; \
 	  rm -rf fuzz/corpus/$$t && mv fuzz/merge-tmp/$$t fuzz/corpus/$$t; done

@@ -49,11 +49,31 @@ def _images(fmt: str) -> list[bytes]:
 
 def _container(module: str) -> Callable[[bytes], object]:
     def run(data: bytes) -> object:
+        import contextlib
         import importlib
 
-        return importlib.import_module(f"synthgov.modalities.image.{module}").scan(data)
+        from synthgov.errors import SynthgovError
+
+        scan = importlib.import_module(f"synthgov.modalities.image.{module}").scan
+        with contextlib.suppress(SynthgovError):
+            scan(data)  # strict, as labeling walks
+        return scan(data, True)  # lenient, as reading walks
 
     return run
+
+
+def _heif(data: bytes) -> object:
+    """The ISOBMFF walk, strict and lenient, and the writer (it rewrites boxes and offsets)."""
+    import contextlib
+
+    from synthgov.errors import SynthgovError
+    from synthgov.modalities.image import heif, xmp
+
+    with contextlib.suppress(SynthgovError):
+        heif.scan(data, True)
+    with contextlib.suppress(SynthgovError):
+        heif.scan(data)
+    return heif.write(data, xmp.new_packet('{"Label":"1"}'))
 
 
 def _with_good_crcs(data: bytes) -> bytes:
@@ -107,7 +127,7 @@ def _exif(data: bytes) -> object:
     from synthgov.modalities.image import metadata
     from synthgov.modalities.image.formats import Scan
 
-    return metadata.exif_labels(Scan(exif=data))
+    return metadata.exif_labels(Scan(exif=data, lenient=True))
 
 
 def _exif_seeds() -> list[bytes]:
@@ -148,7 +168,8 @@ TARGETS = {t.name: t for t in (
     Target("webp", _container("webp"), (), lambda: _images("WEBP")),
     Target("tiff", _container("tiff"), (), lambda: _images("TIFF")),
     Target("gif", _container("gif"), (), lambda: _images("GIF")),
-    Target("read_labels", _read_labels, (), lambda: _images("PNG") + _images("JPEG")),
+    Target("heif", _heif, (), lambda: _images("AVIF")),
+    Target("read_labels", _read_labels, (), lambda: _images("PNG") + _images("JPEG") + _images("AVIF")),
     Target("xmp", _xmp, (), _xmp_seeds),
     Target("exif", _exif, (), _exif_seeds),
     Target("label_json", _label_json, (), lambda: [b'{"Label":"1","ContentProducer":"a","ProduceID":"b"}']),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from synthgov.modalities.registry import Registry
 
 P = TypeVar("P")
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -33,6 +34,7 @@ class Ctx:
     _on_rollback: list[Callable[[], None]] = field(default_factory=list)
     _on_commit: list[Callable[[], None]] = field(default_factory=list)
     appended: int = 0  # the log's size after this unit's appends (0: it appended nothing)
+    _memo: dict[object, Any] = field(default_factory=dict)
 
     @property
     def registry(self) -> Registry:
@@ -41,6 +43,14 @@ class Ctx:
     def policy(self, kind: type[P]) -> P:
         """The typed policy a domain's manifest built from the settings (services never see them)."""
         return self.platform.policy(kind)
+
+    def memo(self, key: object, make: Callable[[], T]) -> T:
+        """``make()``, once per unit of work and key: for what a batch of readings would otherwise
+        recompute per file (the trusted checkpoint, a record's log check)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        value: T = self._memo[key]
+        return value
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Register an undo for a side effect outside the database (e.g. a file just moved into place)."""

@@ -18,3 +18,11 @@ def test_sqlite_uses_wal(platform):
         pytest.skip("WAL is SQLite's journal mode; PostgreSQL has its own")
     with platform.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_the_head_constant_is_alembics_head():
+    """Commands check the schema against ``migrate.HEAD`` without loading alembic; a new migration
+    must move it."""
+    from synthgov.storage import migrate
+
+    assert migrate.head() == migrate.alembic_head()

@@ -269,7 +269,7 @@ class RowCheck:
 def _binding_problem(ctx: Ctx, row: Any) -> tuple[bytes | None, str | None]:
     """(the entry's leaf hash, what is wrong or None) for one bound row against its log entry."""
     name, idx = row.__tablename__, row.log_index
-    _, tree = _state(ctx)
+    _, tree = ctx.memo("audit-state", lambda: _state(ctx))  # only its hash functions are used here
     table = _table(AuditEvent)
     entry = ctx.session.execute(select(table.c.leaf, table.c.leaf_hash).where(table.c.idx == idx)).first()
     if entry is None or entry.leaf is None:
@@ -308,9 +308,10 @@ def check_row(ctx: Ctx, row: Any, checkpoint: TrustedCheckpoint | None) -> RowCh
     if idx >= checkpoint.size:
         return RowCheck(idx, True, None, f"matches log entry {idx}; not yet in a signed checkpoint (latest: size "
                                          f"{checkpoint.size})")
-    _, tree = _state(ctx)
-    try:
-        path = NodeStore(ctx).run(lambda sub: tree.inclusion_path(idx, checkpoint.size, sub))
+    _, tree = ctx.memo("audit-state", lambda: _state(ctx))
+    try:  # stored subtree hashes never change: one store per unit of work serves a batch of checks
+        path = ctx.memo("audit-node-store", lambda: NodeStore(ctx)).run(
+            lambda sub: tree.inclusion_path(idx, checkpoint.size, sub))
         tree.verify_inclusion(idx, checkpoint.size, leaf_hash, path, checkpoint.root)
     except ProofError as exc:
         return RowCheck(idx, False, checkpoint.size, f"DOES NOT MATCH the log: entry {idx} is not in the signed "

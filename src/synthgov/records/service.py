@@ -47,12 +47,14 @@ def by_watermark(ctx: Ctx, *, scheme: str, payload: str) -> GenerationRecord | N
 
 def by_content(ctx: Ctx, *, sha256: str, limit: int = 5) -> list[tuple[str, GenerationRecord]]:
     """Records this exact content (SHA-256) was the ``"output"`` or the ``"input"`` of, outputs first."""
-    out: list[tuple[str, GenerationRecord]] = []
-    for relation, column in (("output", GenerationRecord.output_sha256), ("input", GenerationRecord.input_sha256)):
-        rows = ctx.session.scalars(select(GenerationRecord).where(column == sha256)
-                                   .order_by(GenerationRecord.created_at).limit(limit))
-        out.extend((relation, r) for r in rows)
-    return out
+    from sqlalchemy import or_
+
+    rows = list(ctx.session.scalars(  # one query (both columns are indexed), split below
+        select(GenerationRecord).where(or_(GenerationRecord.output_sha256 == sha256,
+                                           GenerationRecord.input_sha256 == sha256))
+        .order_by(GenerationRecord.created_at).limit(2 * limit)))
+    outputs = [("output", r) for r in rows if r.output_sha256 == sha256][:limit]
+    return outputs + [("input", r) for r in rows if r.input_sha256 == sha256][:limit]
 
 
 def view(ctx: Ctx, record: GenerationRecord) -> RecordOut | RecordRef:
@@ -66,9 +68,13 @@ def _whole(ctx: Ctx, record: GenerationRecord) -> RecordOut:
     from synthgov.audit.checks import check_row
     from synthgov.audit.verification import latest_trusted
 
-    out = RecordOut.model_validate(record)
-    out.log = check_row(ctx, record, latest_trusted(ctx.platform)).to_dict()
-    return out
+    def checked() -> RecordOut:
+        out = RecordOut.model_validate(record)
+        trusted = ctx.memo("latest-trusted-checkpoint", lambda: latest_trusted(ctx.platform))
+        out.log = check_row(ctx, record, trusted).to_dict()
+        return out
+
+    return ctx.memo(("record-view", record.id, record.log_index), checked).model_copy(deep=True)
 
 
 def get(ctx: Ctx, *, produce_id: str) -> RecordOut:

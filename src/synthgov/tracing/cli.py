@@ -53,13 +53,18 @@ def inspect(
             len(todo), "inspecting", sink, lambda r: r.to_dict())
     if as_json:
         print_json({"files": [r.to_dict() for r in results]})
-    elif jsonl != "-":
+    elif jsonl is None and resume is None:
         for result in results:
             _print(result)
-        if resume and len(done):
-            from synthgov.cli.common import err_console
+    else:  # the results are in the JSON Lines: a summary here
+        from collections import Counter
 
-            err_console.print(f"{len(done)} files were already in {resume}; {len(results)} inspected now")
+        from synthgov.cli.common import err_console
+
+        counts = Counter(r.status.value for r in results)
+        already = f"; {len(done)} were already in {resume}" if resume and done else ""
+        err_console.print(f"{len(results)} inspected: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+                          + already)
     if any(r.status is Status.ERROR for r in results):
         exit_with(1)
 
