@@ -78,6 +78,9 @@ def test_bad_uploads_are_problems_and_leave_no_record(api, samples, platform, na
         r = api.post(path, files={"file": (name, content, "application/octet-stream")})
         if path == "/v1/inspections" and name == "photo.png":
             continue  # inspection does not care about names
+        if path == "/v1/inspections" and name == "cut.jpg":  # reading is lenient: the damage is reported
+            assert r.status_code == 200 and r.json()["problems"][0].startswith("container damaged: JPEG is truncated")
+            continue
         assert r.status_code == status, (path, r.text)
         body = r.json()
         assert r.headers["content-type"] == "application/problem+json"

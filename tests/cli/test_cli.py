@@ -63,10 +63,13 @@ def test_errors_are_one_line_without_traceback(run, sample_files, tmp_path):
 
 def test_inspect_reports_bad_files_and_exits_1(run, sample_files, tmp_path):
     (tmp_path / "cut.jpg").write_bytes(sample_files["photo.jpg"].read_bytes()[:300])
-    proc = run("inspect", str(tmp_path / "cut.jpg"), str(sample_files["photo.gif"]), "--json", ok=False)
+    (tmp_path / "noise.jpg").write_bytes(bytes(range(256)) * 4)
+    proc = run("inspect", str(tmp_path / "noise.jpg"), str(tmp_path / "cut.jpg"), str(sample_files["photo.gif"]),
+               "--json", ok=False)
     assert proc.returncode == 1
     files = json.loads(proc.stdout)["files"]
-    assert files[0]["status"] == "error" and files[1]["status"] == "unlabeled"
+    assert [f["status"] for f in files] == ["error", "unlabeled", "unlabeled"]
+    assert files[1]["problems"][0].startswith("container damaged: JPEG is truncated")  # read leniently
 
 
 def test_apikey_and_features(run):

@@ -49,12 +49,13 @@ def by_content(ctx: Ctx, *, sha256: str, limit: int = 5) -> list[tuple[str, Gene
     """Records this exact content (SHA-256) was the ``"output"`` or the ``"input"`` of, outputs first."""
     from sqlalchemy import or_
 
-    rows = list(ctx.session.scalars(  # one query (both columns are indexed), split below
-        select(GenerationRecord).where(or_(GenerationRecord.output_sha256 == sha256,
-                                           GenerationRecord.input_sha256 == sha256))
-        .order_by(GenerationRecord.created_at).limit(2 * limit)))
-    outputs = [("output", r) for r in rows if r.output_sha256 == sha256][:limit]
-    return outputs + [("input", r) for r in rows if r.input_sha256 == sha256][:limit]
+    hits = ctx.session.execute(  # one query for the ids (both columns indexed); the records from the session,
+        select(GenerationRecord.id, GenerationRecord.output_sha256, GenerationRecord.input_sha256)  # where the
+        .where(or_(GenerationRecord.output_sha256 == sha256, GenerationRecord.input_sha256 == sha256))  # label's
+        .order_by(GenerationRecord.created_at).limit(2 * limit)).all()  # trace usually loaded them already
+    rows = [(hit, ctx.session.get(GenerationRecord, hit.id)) for hit in hits]
+    outputs = [("output", r) for hit, r in rows if r is not None and hit.output_sha256 == sha256][:limit]
+    return outputs + [("input", r) for hit, r in rows if r is not None and hit.input_sha256 == sha256][:limit]
 
 
 def view(ctx: Ctx, record: GenerationRecord) -> RecordOut | RecordRef:
@@ -74,7 +75,7 @@ def _whole(ctx: Ctx, record: GenerationRecord) -> RecordOut:
         out.log = check_row(ctx, record, trusted).to_dict()
         return out
 
-    return ctx.memo(("record-view", record.id, record.log_index), checked).model_copy(deep=True)
+    return ctx.memo(("record-view", record.id, record.log_index), checked).model_copy()
 
 
 def get(ctx: Ctx, *, produce_id: str) -> RecordOut:

@@ -95,3 +95,17 @@ def test_damaged_and_hostile_heif(samples):
     not_an_image = b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isommp42" + b"\x00" * 64  # an MP4's ftyp
     with pytest.raises(UnsupportedMedia):
         handler.read_labels(not_an_image)
+
+
+def test_an_avif_sequence_counts_its_frames_before_decoding():
+    from synthgov.errors import HostileInput
+    from synthgov.modalities.image.handler import ImageConfig
+
+    frames = [Image.new("RGB", (64, 48), (i * 20, 0, 0)) for i in range(12)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "AVIF", save_all=True, append_images=frames[1:], duration=50)
+    assert heif.scan(buf.getvalue()).frames == 12
+    with pytest.raises(HostileInput, match="12 frames"):
+        ImageHandler(ImageConfig(max_frames=10)).read_labels(buf.getvalue())
+    with pytest.raises(UnsupportedMedia, match="sequences"):
+        handler.write_label(buf.getvalue(), LABEL)

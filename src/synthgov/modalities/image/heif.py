@@ -116,11 +116,16 @@ def parse_iloc(data: bytes, box: Box) -> ItemLocations:
     sizes = data[p + 4], data[p + 5]
     offset_size, length_size, base_size = sizes[0] >> 4, sizes[0] & 15, sizes[1] >> 4
     index_size = sizes[1] & 15 if version else 0
+    if {offset_size, length_size, base_size, index_size} - {0, 4, 8}:
+        raise CorruptMedia("iloc field sizes must be 0, 4 or 8 bytes")
     p += 6
     count_size = 4 if version == 2 else 2
     count, p = _uint(data, p, count_size), p + count_size
-    if count > MAX_ITEMS:
-        raise CorruptMedia(f"iloc lists {count} items")
+    item_bytes = count_size + (2 if version else 0) + 2 + base_size + 2  # the least one item takes
+    if count > MAX_ITEMS or count * item_bytes > box.end - p:
+        raise CorruptMedia(f"iloc lists {count} items, more than its box holds")
+    extent_bytes = index_size + offset_size + length_size
+    extents_left = MAX_ITEMS * 4  # every extent is checked against the box: a bounded walk
     items = []
     for _ in range(count):
         item, p = _uint(data, p, count_size), p + count_size
@@ -130,6 +135,9 @@ def parse_iloc(data: bytes, box: Box) -> ItemLocations:
         reference, p = _uint(data, p, 2), p + 2
         base, p = _uint(data, p, base_size), p + base_size
         extents_count, p = _uint(data, p, 2), p + 2
+        extents_left -= extents_count
+        if extents_left < 0 or (extent_bytes == 0 and extents_count > 1) or extents_count * extent_bytes > box.end - p:
+            raise CorruptMedia("iloc lists more extents than its box holds")
         loc = Location(item, method, reference, base)
         for _ in range(extents_count):
             index, p = _uint(data, p, index_size), p + index_size
@@ -281,6 +289,23 @@ def _size(data: bytes, meta: Meta) -> tuple[int | None, int | None]:
     return width, height
 
 
+def _frames(data: bytes, top: list[Box]) -> int:
+    """Frames of an image sequence (AVIF ``avis``, HEIF ``msf1``): the most samples any track's
+    ``stsz`` counts (1 for a still image), so the limits see a sequence before anything decodes it."""
+    most = 1
+    for moov in (b for b in top if b.type == b"moov"):
+        for trak in (b for b in boxes(data, moov.body, moov.end) if b.type == b"trak"):
+            path = [trak]
+            for name in (b"mdia", b"minf", b"stbl", b"stsz"):
+                inner = next((b for b in boxes(data, path[-1].body, path[-1].end) if b.type == name), None)
+                if inner is None:
+                    break
+                path.append(inner)
+            else:
+                most = max(most, _uint(data, path[-1].body + 8, 4))
+    return most
+
+
 def scan(data: bytes, lenient: bool = False) -> Scan:
     result = Scan(xmp_location=f"XMP TC260:AIGC in {kind(data[:64]) or 'HEIF'} mime item (application/rdf+xml)",
                   lenient=lenient)
@@ -288,6 +313,7 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
         top, meta = parse_meta(data, result.broken)
         result.width, result.height = _size(data, meta)
         result.parts = len(top) + len(meta.children) + len(meta.items)
+        result.frames = _frames(data, top)
         for info in meta.items:
             payload: bytes | None = None
             if (info.type == b"mime" and info.content_type == XMP_TYPE) or info.type == b"Exif":
