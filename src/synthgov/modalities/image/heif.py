@@ -154,6 +154,9 @@ def encode_iloc(locs: ItemLocations) -> bytes:
     """An iloc box (version 1, or 2 when item IDs need 32 bits) holding ``locs``."""
     version = 2 if any(loc.item > 0xFFFF for loc in locs.items) else 1
     idsize = 4 if version == 2 else 2
+    if any(max(loc.item, loc.base, *(max(e.index, e.offset, e.length) for e in loc.extents)) > 0xFFFFFFFF
+           for loc in locs.items):
+        raise UnsupportedMedia("HEIF/AVIF offsets, lengths or item IDs beyond 32 bits are not supported")
     index_size = locs.index_size if locs.index_size in (4, 8) else 0
     body = bytearray(struct.pack(">B3xBB", version, 0x44, 0x40 | index_size))  # offsets, lengths, base: 4 bytes
     body += len(locs.items).to_bytes(idsize, "big")
@@ -344,20 +347,30 @@ def _infe(item: int) -> bytes:
 
 
 def _iref(data: bytes, meta: Meta, removed: set[int], new_item: int) -> bytes:
-    """The iref box without the references of removed items, plus ``new_item`` cdsc primary."""
+    """The iref box without the references of removed items, plus ``new_item`` cdsc primary; 32-bit
+    item IDs (version 1) when any ID needs them."""
     old = meta.child(b"iref")
-    version = data[old.body] if old is not None else 0
-    idsize = 2 if version == 0 else 4
-    refs = bytearray()
+    old_size = 2 if old is None or data[old.body] == 0 else 4
+    refs: list[tuple[bytes, int, list[int]]] = []
     if old is not None:
         for ref in boxes(data, old.body + 4, old.end):
-            source = _uint(data, ref.body, idsize)
+            p = ref.body
+            source, count = _uint(data, p, old_size), _uint(data, p + old_size, 2)
+            targets = [_uint(data, p + old_size + 2 + i * old_size, old_size) for i in range(count)]
             if source not in removed:
-                refs += data[ref.start : ref.end]
+                refs.append((ref.type, source, targets))
     if meta.primary is not None:
-        body = new_item.to_bytes(idsize, "big") + (1).to_bytes(2, "big") + meta.primary.to_bytes(idsize, "big")
-        refs += struct.pack(">I4s", 8 + len(body), b"cdsc") + body
-    return struct.pack(">I4sB3x", 12 + len(refs), b"iref", version) + bytes(refs)
+        refs.append((b"cdsc", new_item, [meta.primary]))
+    wide = any(i > 0xFFFF for _, source, targets in refs for i in (source, *targets))
+    size = 4 if wide else 2
+    if any(i > 0xFFFFFFFF for _, source, targets in refs for i in (source, *targets)):
+        raise UnsupportedMedia("HEIF/AVIF item IDs beyond 32 bits are not supported")
+    body = bytearray()
+    for rtype, source, targets in refs:
+        ref = source.to_bytes(size, "big") + len(targets).to_bytes(2, "big") + b"".join(t.to_bytes(size, "big")
+                                                                                       for t in targets)
+        body += struct.pack(">I4s", 8 + len(ref), rtype) + ref
+    return struct.pack(">I4sB3x", 12 + len(body), b"iref", 1 if wide else 0) + bytes(body)
 
 
 def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
