@@ -389,10 +389,10 @@ def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
     for loc in meta.locations.items:
         if loc.item in removed or loc.item == exif_item:  # the old label's bytes go too: update, never append
             for ext in loc.extents:
-                if loc.method == 0:
-                    out[loc.base + ext.offset : loc.base + ext.offset + ext.length] = b" " * ext.length
-                elif loc.method == 1:
-                    idat_data[loc.base + ext.offset : loc.base + ext.offset + ext.length] = b" " * ext.length
+                start, target = loc.base + ext.offset, out if loc.method == 0 else idat_data
+                if loc.method not in (0, 1) or start + ext.length > len(target):
+                    raise CorruptMedia("an XMP or EXIF item's data lies outside the file (truncated or corrupt)")
+                target[start : start + ext.length] = b" " * ext.length
             if loc.item in removed:
                 continue
             loc.method, loc.base, loc.extents = 0, 0, [Extent(0, 0, 0)]  # the new EXIF, in the tail (below)
