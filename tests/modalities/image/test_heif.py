@@ -109,3 +109,26 @@ def test_an_avif_sequence_counts_its_frames_before_decoding():
         ImageHandler(ImageConfig(max_frames=10)).read_labels(buf.getvalue())
     with pytest.raises(UnsupportedMedia, match="sequences"):
         handler.write_label(buf.getvalue(), LABEL)
+
+
+def test_extents_that_repeat_the_file_are_a_bounded_read(samples):
+    """An XMP item whose 40,000 extents each name the whole file would read gigabytes: refused at the
+    metadata limit, as the bytes add up."""
+    from synthgov.errors import HostileInput
+
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(samples["photo.png"])).save(buf, "AVIF", quality=50, xmp=PACKET)
+    data = buf.getvalue()
+    top, meta = heif.parse_meta(data, heif.strict)
+    xmp_item = next(i.item for i in meta.items if i.type == b"mime")
+    iloc = meta.child(b"iloc")
+    locs = heif.parse_iloc(data, iloc)
+    for loc in locs.items:
+        if loc.item == xmp_item:
+            loc.method, loc.base, loc.extents = 0, 0, [heif.Extent(0, 0, len(data))] * 4000
+    new_iloc = heif.encode_iloc(locs)
+    meta_bytes = data[meta.box.start : iloc.start] + new_iloc + data[iloc.end : meta.box.end]
+    meta_bytes = struct.pack(">I", len(meta_bytes)) + meta_bytes[4:]
+    hostile = data[: meta.box.start] + meta_bytes + data[meta.box.end :]
+    with pytest.raises(HostileInput, match="metadata"):
+        handler.read_labels(hostile)

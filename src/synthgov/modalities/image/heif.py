@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass, field
 
 from synthgov.errors import CorruptMedia, UnsupportedMedia
-from synthgov.modalities.image.formats import Broken, Scan, strict
+from synthgov.modalities.image.formats import Broken, Scan, check_metadata, strict
 
 AVIF_BRANDS = {b"avif", b"avis"}
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"mif2"}
@@ -233,6 +233,7 @@ class Meta:
             length = ext.length if ext.length else len(data) - start
             if start + length > len(data):
                 raise CorruptMedia("an item's data lies past the end of the file (truncated)")
+            check_metadata(len(out) + length)  # extents may name the same bytes again and again
             out += data[start : start + length]
         return bytes(out)
 
