@@ -15,12 +15,20 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from synthgov.errors import InvalidInput
+
+# the options every batch command shares
+Include = Annotated[list[str] | None, typer.Option(metavar="GLOB", help="In folders: only names or paths matching "
+                                                   "this glob (repeatable; default: every image extension)")]
+Exclude = Annotated[list[str] | None, typer.Option(metavar="GLOB", help="In folders: skip names or paths matching "
+                                                   "this glob (repeatable)")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes")]
 
 CHUNK = 16  # files per task: one unit of work (transaction) for reading, fewer round trips
 
@@ -115,6 +123,7 @@ def run(task: str, items: list[dict], *, jobs: int, chunk: int, data_dir: Path |
             yield from _run(task, part)
         return
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("spawn")  # never fork a process holding database connections
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init,

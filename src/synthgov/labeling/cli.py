@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
+from synthgov.cli.batch import Exclude, Include, Jobs
+
 app = typer.Typer(help="Apply GB 45438 labels to generated content.", no_args_is_help=True)
 
 
 @app.command("image")
 def label_image(
-    sources: Annotated[list[Path], typer.Argument(help="Generated images (JPEG, PNG, WebP, TIFF, GIF, AVIF, HEIF) "
-                                                  "or folders of them", show_default=False)],
+    sources: Annotated[list[Path], typer.Argument(metavar="SOURCE...", show_default=False, help="Generated images "
+                                                  "(JPEG, PNG, WebP, TIFF, GIF, AVIF, HEIF) or folders of them")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The labeled image; with several sources or a "
                                          "folder, the folder to write them to (made if missing, the sources' "
                                          "folder layout kept)")],
@@ -26,11 +28,9 @@ def label_image(
     as_json: Annotated[bool, typer.Option("--json", help="Print the generation record(s) as JSON")] = False,
     jsonl: Annotated[str | None, typer.Option("--jsonl", metavar="FILE", help="Batches: each result as a JSON line "
                                               "as it is ready, to FILE (appended) or - for standard output")] = None,
-    include: Annotated[list[str] | None, typer.Option(help="In folders: only names or paths matching this glob "
-                                                      "(repeatable; default: every image extension)")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="In folders: skip names or paths matching this glob "
-                                                      "(repeatable)")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes")] = 1,
+    include: Include = None,
+    exclude: Exclude = None,
+    jobs: Jobs = 1,
 ) -> None:
     """Label an image: keyed invisible watermark (unless --no-watermark), visible 「AI生成」 label
     (unless --no-visible), XMP TC260:AIGC metadata label signed with the provider's SM2 key, and a

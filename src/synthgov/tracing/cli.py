@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from synthgov.cli.batch import Exclude, Include, Jobs
+
 if TYPE_CHECKING:
     from synthgov.records.schemas import RecordOut, RecordRef
     from synthgov.tracing.schemas import Inspection
@@ -16,19 +18,17 @@ VERDICT_STYLE = {"valid": "green", "integrity-only": "yellow", "tampered": "bold
 
 
 def inspect(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively) to inspect",
-                                                show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", show_default=False,
+                                                help="Files and folders (searched recursively) to inspect")],
     as_json: Annotated[bool, typer.Option("--json", help="All results as one JSON document at the end")] = False,
     jsonl: Annotated[str | None, typer.Option("--jsonl", metavar="FILE", help="Each result as a JSON line as it "
                                               "is ready: to FILE (appended), or - for standard output")] = None,
     deep: Annotated[bool, typer.Option(help="Look for watermark and fingerprint even when metadata traces")] = False,
     metadata_only: Annotated[bool, typer.Option("--metadata-only", help="Read the metadata labels only: no "
                                                 "watermark or fingerprint search (as a generic reader)")] = False,
-    include: Annotated[list[str] | None, typer.Option(help="In folders: only names or paths matching this glob "
-                                                      "(repeatable; default: every image extension)")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="In folders: skip names or paths matching this glob "
-                                                      "(repeatable)")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes")] = 1,
+    include: Include = None,
+    exclude: Exclude = None,
+    jobs: Jobs = 1,
     resume: Annotated[Path | None, typer.Option(help="Skip the files already in this JSON Lines file (an "
                                                 "interrupted --jsonl run) and append the rest to it")] = None,
 ) -> None:

@@ -357,6 +357,8 @@ def _iref(data: bytes, meta: Meta, removed: set[int], new_item: int) -> bytes:
         for ref in boxes(data, old.body + 4, old.end):
             p = ref.body
             source, count = _uint(data, p, old_size), _uint(data, p + old_size, 2)
+            if old_size + 2 + count * old_size > ref.end - p:
+                raise CorruptMedia("an iref reference lists more items than its box holds")
             targets = [_uint(data, p + old_size + 2 + i * old_size, old_size) for i in range(count)]
             if source not in removed:
                 refs.append((ref.type, source, targets))
@@ -368,14 +370,21 @@ def _iref(data: bytes, meta: Meta, removed: set[int], new_item: int) -> bytes:
         raise UnsupportedMedia("HEIF/AVIF item IDs beyond 32 bits are not supported")
     body = bytearray()
     for rtype, source, targets in refs:
-        ref = source.to_bytes(size, "big") + len(targets).to_bytes(2, "big") + b"".join(t.to_bytes(size, "big")
-                                                                                       for t in targets)
-        body += struct.pack(">I4s", 8 + len(ref), rtype) + ref
+        entry = source.to_bytes(size, "big") + len(targets).to_bytes(2, "big") + b"".join(
+            t.to_bytes(size, "big") for t in targets)
+        body += struct.pack(">I4s", 8 + len(entry), rtype) + entry
     return struct.pack(">I4sB3x", 12 + len(body), b"iref", 1 if wide else 0) + bytes(body)
 
 
 def write(data: bytes, packet: bytes, exif: bytes | None = None) -> bytes:
     """``data`` with ``packet`` as its only XMP item; the coded image is not touched."""
+    try:
+        return _write(data, packet, exif)
+    except (IndexError, struct.error) as exc:  # a box shorter than its fields: corrupt, whatever the field
+        raise CorruptMedia(f"HEIF/AVIF box structure is corrupt: {exc}") from exc
+
+
+def _write(data: bytes, packet: bytes, exif: bytes | None) -> bytes:
     top, meta = parse_meta(data, strict)
     if any(b.type == b"moov" for b in top):
         raise UnsupportedMedia("HEIF/AVIF image sequences (a moov track) are not labeled without re-encoding yet")
