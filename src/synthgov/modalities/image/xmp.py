@@ -61,7 +61,10 @@ def parse_packet(packet: bytes, damage: list[str] | None = None) -> etree._Eleme
         if damage is None:
             raise CorruptMedia(f"XMP packet is not well-formed XML: {exc}") from exc
         damage.append(f"XMP packet is not well-formed XML ({exc}); read leniently")
-        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_PARSER_OPTS, recover=True))
+        try:
+            root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_PARSER_OPTS, recover=True))
+        except etree.XMLSyntaxError as again:  # nothing recoverable (an empty document)
+            raise CorruptMedia(f"XMP packet is not XML: {again}") from again
     if root is None:
         raise CorruptMedia("XMP packet is empty")
     return root
