@@ -88,6 +88,12 @@ def test_label_a_folder_in_workers_skips_what_is_done(run, folder, tmp_path, dat
                        "--exclude", "skip-*", "--jsonl", "-", ok=False).stdout)
     assert sorted(r["status"] for r in again) == ["error"] + ["skipped"] * len(CORPUS)
     assert _records(database_url) == len(CORPUS)
+    inner = folder / "labeled"  # an output folder inside the source folder is never read as a source
+    for _ in range(2):
+        run("label", "image", str(folder), "-o", str(inner), "--no-visible", "--no-watermark",
+            "--exclude", "skip-*", "--exclude", "deeper")
+    assert _records(database_url) == 2 * len(CORPUS)
+    assert not (inner / "labeled").exists()
 
 
 def test_an_interrupted_batch_resumes_without_duplicates(run, samples, tmp_path, database_url):  # noqa: F811

@@ -90,7 +90,9 @@ def _label_many(sources: list[Path], folder: Path, *, user: str | None, visible:
     if folder.exists() and not folder.is_dir():
         raise InvalidInput(f"{folder} is a file; with several sources or a folder, -o names the output folder")
     with platform() as plat:
-        items = batch.collect(sources, include, exclude, plat.registry.extensions())
+        inside = folder.resolve()
+        items = [item for item in batch.collect(sources, include, exclude, plat.registry.extensions())
+                 if not item.path.resolve().is_relative_to(inside)]  # an output folder inside a source folder
         targets: dict[Path, Path] = {}
         for item in items:
             destination = folder / item.relative
