@@ -293,15 +293,15 @@ def _size(data: bytes, meta: Meta) -> tuple[int | None, int | None]:
     return width, height
 
 
-def _frames(data: bytes, top: list[Box]) -> int:
+def _frames(data: bytes, top: list[Box], broken: Broken) -> int:
     """Frames of an image sequence (AVIF ``avis``, HEIF ``msf1``): the most samples any track's
     ``stsz`` counts (1 for a still image), so the limits see a sequence before anything decodes it."""
     most = 1
     for moov in (b for b in top if b.type == b"moov"):
-        for trak in (b for b in boxes(data, moov.body, moov.end) if b.type == b"trak"):
+        for trak in (b for b in boxes(data, moov.body, moov.end, broken) if b.type == b"trak"):
             path = [trak]
             for name in (b"mdia", b"minf", b"stbl", b"stsz"):
-                inner = next((b for b in boxes(data, path[-1].body, path[-1].end) if b.type == name), None)
+                inner = next((b for b in boxes(data, path[-1].body, path[-1].end, broken) if b.type == name), None)
                 if inner is None:
                     break
                 path.append(inner)
@@ -317,7 +317,10 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
         top, meta = parse_meta(data, result.broken)
         result.width, result.height = _size(data, meta)
         result.parts = len(top) + len(meta.children) + len(meta.items)
-        result.frames = _frames(data, top)
+        try:
+            result.frames = _frames(data, top, result.broken)
+        except CorruptMedia as exc:  # a damaged sequence track: the still image's labels are still read
+            result.broken(str(exc))
         for info in meta.items:
             payload: bytes | None = None
             if (info.type == b"mime" and info.content_type == XMP_TYPE) or info.type == b"Exif":
