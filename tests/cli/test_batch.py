@@ -125,3 +125,10 @@ def test_an_interrupted_batch_resumes_without_duplicates(run, samples, tmp_path,
     assert len(produce_ids) == 14 and _records(database_url) == 14  # one record per output, none without
     verified = json.loads(run("audit", "verify", "--offline", "--json").stdout)
     assert verified["ok"] and verified["rows_checked"] >= 14
+
+
+def test_an_unusable_json_lines_path_is_a_one_line_error(run, folder, tmp_path):  # noqa: F811
+    for option in ("--resume", "--jsonl"):
+        proc = run("inspect", str(folder), option, str(tmp_path), ok=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert proc.stderr.strip().count("\n") == 0 and "Is a directory" in proc.stderr

@@ -75,14 +75,17 @@ def done_in(jsonl: Path, key: str) -> set[str]:
     if not jsonl.exists():
         return set()
     seen = set()
-    with jsonl.open(encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            try:
-                value = json.loads(line).get(key)
-            except (ValueError, AttributeError):
-                continue
-            if isinstance(value, str):
-                seen.add(value)
+    try:
+        with jsonl.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    value = json.loads(line).get(key)
+                except (ValueError, AttributeError):
+                    continue
+                if isinstance(value, str):
+                    seen.add(value)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {jsonl}: {exc.strerror}") from exc
     return seen
 
 
@@ -158,12 +161,15 @@ class JsonLines:
         if target == "-":
             self.stream = sys.stdout
         elif target:
-            torn = False  # an interrupted run may have left half a line: start on a fresh one
-            if os.path.exists(target) and os.path.getsize(target):
-                with open(target, "rb") as existing:
-                    existing.seek(-1, os.SEEK_END)
-                    torn = existing.read(1) != b"\n"
-            self.stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            try:
+                torn = False  # an interrupted run may have left half a line: start on a fresh one
+                if os.path.isfile(target) and os.path.getsize(target):
+                    with open(target, "rb") as existing:
+                        existing.seek(-1, os.SEEK_END)
+                        torn = existing.read(1) != b"\n"
+                self.stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise InvalidInput(f"cannot write JSON Lines to {target}: {exc.strerror}") from exc
             if torn:
                 self.stream.write("\n")
 
