@@ -67,6 +67,12 @@ def _night(size=(480, 320)) -> Image.Image:
     return im
 
 
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(10 * np.log10(255**2 / np.mean((x - y) ** 2)))
+
+
 HOSTS = {
     "UI screenshot": _ui,
     "smooth gradient": _gradient,
@@ -92,6 +98,23 @@ def test_strength_trades_visibility_for_robustness():
     strong = wm.embed_reported(image, KEY, 1, wm.DEFAULT.model_copy(update={"strength": 2.0}))
     assert ssimulacra2(image, weak[0]) > ssimulacra2(image, strong[0]) + 5
     assert strong[1].margin > weak[1].margin  # the self-check reads the stronger mark with more margin
+
+
+def test_calibration_makes_a_mark_with_room_to_spare_fainter_and_reports_it_truly():
+    """A large textured picture reads back far above the target from a JPEG q50 copy: the
+    calibrated mark is fainter than the perceptual model's (higher PSNR, better SSIMULACRA2), its
+    reported SNR is what a fresh read-back measures, and it still reads."""
+    from synthgov.modalities.image.watermark.embedding import read_back
+
+    image = Image.open(PHOTOS / "astronaut.png").convert("RGB").resize((1536, 1536), Image.Resampling.LANCZOS)
+    model, _ = wm.embed_reported(image, KEY, 9, check=False)
+    calibrated, strength = wm.embed_reported(image, KEY, 9)
+    assert strength.psnr > psnr(image, model) + 0.5
+    assert ssimulacra2(image, calibrated) > ssimulacra2(image, model)
+    assert abs(read_back(calibrated, KEY, 9, wm.DEFAULT.work, wm.DEFAULT) - strength.margin) < 1.5
+    assert strength.margin >= wm.DEFAULT.target_snr - 1.5 and strength.expected == "robust"
+    found = wm.detect(calibrated, KEY)
+    assert found is not None and found.payload == 9
 
 
 def test_butteraugli_reads_the_reference_tool():

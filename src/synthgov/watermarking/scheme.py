@@ -32,8 +32,8 @@ class MarkStrength:
     """How strong the embedded mark is, as the generation record keeps it."""
 
     strength: float  # the operator's setting the mark was made with
-    check: str  # the attack the embedder tried on its own output (e.g. "JPEG q75 copy")
-    margin: float  # the detector's synchronisation z-score on that copy; 0: the payload did not read back
+    check: str  # the attack the embedder tried on its own output (e.g. "JPEG q50 copy")
+    margin: float  # dB: the scheme's measure of what the detector gets from that copy (image: code-symbol SNR)
     psnr: float  # dB, the classic figure (the perceptual model decides the amplitude, not this)
     expected: Expected
 

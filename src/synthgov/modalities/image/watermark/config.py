@@ -51,10 +51,18 @@ class ImageWatermarkConfig(BaseModel):
     small_side: int = Field(640, description="Images with a shorter shortest side get tiles of half of it")
     min_embed_side: int = Field(256, description="Smallest shortest side that is marked")
     min_detect_side: int = Field(96, description="Smallest shortest side that is read")
-    check_quality: int = Field(75, ge=1, le=100, description="The embedder reads its own mark back from a JPEG "
-                               "copy of this quality to say how strong it is (the record's watermark_strength)")
-    robust_margin: float = Field(8.0, description="Pilot z-score on that copy from which a mark is expected robust "
-                                 "(below it, but read: limited; not read: unreliable)")
+    check_quality: int = Field(50, ge=1, le=100, description="The embedder reads its own mark back from a JPEG "
+                               "copy of this quality to calibrate its gain and say how strong it is (the record's "
+                               "watermark_strength)")
+    target_snr: float = Field(5.0, description="Code-symbol SNR (dB) on that copy the calibration aims at (plus "
+                              "20 log10 strength); the payload reads reliably from about 3 dB")
+    gain_range: tuple[float, float] = Field((0.4, 1.15), description="Least and most the calibration may scale the "
+                                            "perceptual model's amplitudes")
+    recalibrate: float = Field(0.05, ge=0, description="The mark is made again only when the calibrated gain "
+                               "differs from 1 by more than this")
+    robust_snr: float = Field(4.5, description="Code-symbol SNR (dB) on that copy from which a mark is expected "
+                              "robust")
+    limited_snr: float = Field(-4.0, description="… and below which it is unreliable (between the two: limited)")
     min_psnr: float = Field(34.0, description="Whatever the model allows, the mark never costs more than this, dB")
     pilot_share: float = Field(0.2, gt=0, lt=1, description="Share of the pattern energy spent on the pilot")
     band: int = Field(3, description="Pixels of margin zeroed around constant fill in the detector")
