@@ -30,7 +30,7 @@ from synthgov.watermarking.payload import DecodeStats
 PHOTOS = Path(__file__).parents[1] / "tests" / "fixtures" / "photos"
 MORE_PHOTOS = Path(__file__).parent / "photos"
 FLAT = Path(__file__).parent / "flat"
-STRENGTHS = (0.5, 0.75, 1.0, 1.5, 2.0)
+STRENGTHS = tuple(float(v) for v in os.environ.get("SYNTHGOV_BENCH_WM_STRENGTHS", "0.5,0.75,1,1.5,2").split(","))
 BUTTERAUGLI_MAX_PIXELS = 2_100_000  # the reference tool takes minutes on the largest images
 KEY = b"bench-watermark-key-000000000000"
 PAYLOAD = 0x5A17C0DE2026BEEF

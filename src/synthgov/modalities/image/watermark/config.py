@@ -24,9 +24,11 @@ class PerceptualModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    flat: float = Field(0.35, ge=0, description="Luminance amplitude on a flat area")
+    flat: float = Field(0.175, ge=0, description="Luminance amplitude on a flat area")
     knee: float = Field(5.0, gt=0, description="Local luminance contrast (RMS) at which the amplitude has grown by √2")
-    ceiling: float = Field(8.0, gt=0, description="Largest luminance amplitude")
+    ceiling: float = Field(4.0, gt=0, description="Largest luminance amplitude")
+    grey_luma: float = Field(2.0, ge=1, description="Luminance amplitudes are multiplied by this where the picture "
+                             "has no chroma plane to carry the mark (grey images; small cells that 4:2:0 loses)")
     chroma_flat: float = Field(1.2, ge=0, description="Green-red amplitude on a flat area (units of the chroma plane)")
     chroma_knee: float = Field(6.0, gt=0, description="Local green-red contrast at which it has grown by √2")
     chroma_ceiling: float = Field(8.0, gt=0, description="Largest green-red amplitude")
@@ -54,9 +56,9 @@ class ImageWatermarkConfig(BaseModel):
     check_quality: int = Field(50, ge=1, le=100, description="The embedder reads its own mark back from a JPEG "
                                "copy of this quality to calibrate its gain and say how strong it is (the record's "
                                "watermark_strength)")
-    target_snr: float = Field(5.0, description="Code-symbol SNR (dB) on that copy the calibration aims at (plus "
+    target_snr: float = Field(6.5, description="Code-symbol SNR (dB) on that copy the calibration aims at (plus "
                               "20 log10 strength); the payload reads reliably from about 3 dB")
-    gain_range: tuple[float, float] = Field((0.4, 1.15), description="Least and most the calibration may scale the "
+    gain_range: tuple[float, float] = Field((0.4, 1.4), description="Least and most the calibration may scale the "
                                             "perceptual model's amplitudes")
     recalibrate: float = Field(0.05, ge=0, description="The mark is made again only when the calibrated gain "
                                "differs from 1 by more than this")

@@ -73,12 +73,16 @@ def amplitudes(rgb_mask: np.ndarray, cfg: ImageWatermarkConfig, chroma_weight: f
     luma_amp = np.minimum(luma_amp, jnd.ceiling) * _ends(background, 2.0, 253.0, 12.0)
     if chroma_weight > 0 and jnd.chroma_flat > 0:
         red, green = uniform_filter(rgb_mask[..., 0], 3), uniform_filter(rgb_mask[..., 1], 3)
-        room = np.minimum(_ends(red, 4.0, 251.0, 12.0), _ends(green, 4.0, 251.0, 12.0))
+        room = np.minimum(_ends(red, 4.0, 251.0, 12.0), _ends(green, 4.0, 251.0, 12.0)) * chroma_weight
         c = chroma(rgb_mask)
         chroma_amp = jnd.chroma_flat * np.sqrt(1.0 + (_contrast(c, uniform_filter(c, 5), erode) / jnd.chroma_knee) ** 2)
-        chroma_amp = np.minimum(chroma_amp, jnd.chroma_ceiling) * room * chroma_weight
+        chroma_amp = np.minimum(chroma_amp, jnd.chroma_ceiling) * room
     else:
+        room = np.zeros_like(luma_amp)
         chroma_amp = np.zeros_like(luma_amp)
+    # measured (SSIMULACRA2 against the detector's SNR after JPEG): per unit of visibility chroma carries
+    # several times the luminance's SNR, so luminance is light wherever chroma can carry the mark
+    luma_amp *= 1.0 + (jnd.grey_luma - 1.0) * (1.0 - room)
     s = np.float32(cfg.strength)
     return Amplitudes((luma_amp * s).astype(np.float32), (chroma_amp * s).astype(np.float32))
 
