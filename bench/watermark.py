@@ -445,14 +445,14 @@ def _speed() -> dict:
     photo = Image.open(PHOTOS / "coffee.png").convert("RGB").resize((1024, 1024), Image.Resampling.LANCZOS)
     marked = wm.embed(photo, KEY, PAYLOAD)
     embed, detect = [], []
-    checked = []
+    model = []
     for _ in range(7):
         start = time.perf_counter()
-        wm.embed(photo, KEY, PAYLOAD)
+        wm.embed(photo, KEY, PAYLOAD)  # what labeling runs: the model's mark, its read-back, the calibrated mark
         embed.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        wm.embed_reported(photo, KEY, PAYLOAD)  # what labeling runs: the mark, then its read-back check
-        checked.append((time.perf_counter() - start) * 1000)
+        wm.embed_reported(photo, KEY, PAYLOAD, check=False)  # the perceptual model's mark alone
+        model.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         wm.detect(marked, KEY)
         detect.append((time.perf_counter() - start) * 1000)
@@ -473,7 +473,7 @@ def _speed() -> dict:
     start = time.perf_counter()
     found = wm.detect(big_marked, KEY)
     return {"embed_1024_ms": round(float(np.median(embed)), 1),
-            "embed_checked_1024_ms": round(float(np.median(checked)), 1),
+            "embed_model_1024_ms": round(float(np.median(model)), 1),
             "detect_1024_ms": round(float(np.median(detect)), 1),
             "detect_1024_rotated_ms": round(search_ms, 1), "detect_1024_unmarked_ms": round(unmarked_ms, 1),
             "embed_8k_ms": round(embed_8k, 1), "detect_8k_ms": round((time.perf_counter() - start) * 1000, 1),

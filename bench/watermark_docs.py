@@ -191,7 +191,8 @@ offsets each (each offset one trial). A cell counts only the exact, MAC-checked 
 Natural photographs lost: {lost}.
 
 The five least transparent natural photographs (SSIMULACRA2, butteraugli, PSNR; the mark's own
-read-back margin, the z-score on a JPEG q75 copy, and what the record calls it; attacks lost of 25):
+read-back margin, the code-symbol SNR in dB on the embedder's JPEG q50 copy, and what the record calls it;
+attacks lost of 25):
 
 | image | SSIMULACRA2 | butteraugli | PSNR | margin | lost |
 |---|---|---|---|---|---|
@@ -205,7 +206,8 @@ Flat images, one by one (what the record says of each mark, and what was lost):
 
 ### The strength setting: recovery against visibility
 
-`[modalities.image.watermark] strength` multiplies the perceptual model's amplitudes. The same attacks
+`[modalities.image.watermark] strength` multiplies the perceptual model's amplitudes and raises the
+calibration's target by 20 log10(strength) dB (docs/watermark.md). The same attacks
 on {r['sweep']['natural']['1.0']['images']} natural photographs (every fourth of the corpus, up to 2048 px) and the flat images,
 for each strength:
 
@@ -238,8 +240,9 @@ Bound: {fp['bound_per_attempt']} per attempt; {fp['bound_per_image']} per image.
 
 ### Speed and memory (one thread)
 
-A 1024×1024 photograph: embed {sp['embed_1024_ms']} ms ({sp.get('embed_checked_1024_ms', '—')} ms with the read-back check
-that labeling runs); detect {sp['detect_1024_ms']} ms, or {sp['detect_1024_rotated_ms']} ms when a rotation forces the
+A 1024×1024 photograph: embed {sp['embed_1024_ms']} ms (the calibrated mark labeling makes: the perceptual
+model's mark, its JPEG q50 read-back and, where the gain moved, the mark made again; the model's mark
+alone {sp.get('embed_model_1024_ms', '—')} ms); detect {sp['detect_1024_ms']} ms, or {sp['detect_1024_rotated_ms']} ms when a rotation forces the
 geometric search; answering "no mark" on an unmarked copy takes {sp['detect_1024_unmarked_ms']} ms. A 7680×4320
 photograph: embed {sp['embed_8k_ms']} ms with a numpy peak of {sp['embed_8k_numpy_peak_mib']} MiB (the image itself is
 {sp['image_8k_rgb_mib']} MiB as RGB: the embedder works in strips); detect {sp['detect_8k_ms']} ms. See

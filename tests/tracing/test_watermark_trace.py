@@ -5,9 +5,8 @@ import io
 import pytest
 from PIL import Image
 
-from synthgov.modalities.image import watermark as wm
-
 from synthgov.labeling.service import label_content
+from synthgov.modalities.image import watermark as wm
 from synthgov.tracing.service import inspect_content
 
 
