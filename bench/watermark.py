@@ -508,6 +508,7 @@ def run() -> dict:
         "skipped": skipped,
         "false_positives": false_positives(),
         "speed": speed(),
+        "settings": {"variants": VARIANTS, "strengths": list(STRENGTHS), "fp_attempts": FP_ATTEMPTS},
     }
 
 

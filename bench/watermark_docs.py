@@ -7,6 +7,25 @@ from pathlib import Path
 COLOURS = [(120, 0, 0), (220, 70, 60), (90, 90, 90), (60, 120, 200), (40, 150, 90)]
 
 
+def _settings(r: dict) -> str:
+    """The run's environment settings where they were not the defaults."""
+    st = r.get("settings")
+    if not st:
+        return ""
+    parts = []
+    if st["variants"] != 8:
+        parts.append(f"SYNTHGOV_BENCH_WM_VARIANTS={st['variants']}")
+    if st["strengths"] != [0.5, 0.75, 1.0, 1.5, 2.0]:
+        parts.append("SYNTHGOV_BENCH_WM_STRENGTHS=" + ",".join(f"{v:g}" for v in st["strengths"]))
+    if st["fp_attempts"] != 20000:
+        parts.append(f"SYNTHGOV_BENCH_FP_ATTEMPTS={st['fp_attempts']}")
+    return f" with `{' '.join(parts)}`" if parts else ""
+
+
+def _speed_when(r: dict) -> str:
+    return f" (the speed section again at {r['speed_when']}, after a change to the read-back)" if r.get("speed_when") else ""
+
+
 def _font(size: int = 14):
     from PIL import ImageFont
 
@@ -161,7 +180,7 @@ def section(r: dict, root: Path) -> str:
     skipped = "".join(f"\n* skipped: {s}" for s in r["skipped"])
     return f"""## Image watermark
 
-Command: `make bench` (or `python -m bench watermark`). Run {r['when']} on {r['machine']}. Quality is
+Command: `make bench` (or `python -m bench watermark`){_settings(r)}. Run {r['when']} on {r['machine']}{_speed_when(r)}. Quality is
 measured on every marked image against its original: **SSIMULACRA 2.1** (synthgov's port,
 `synthgov.watermarking.quality`; 90 ≈ visually lossless, 70 high quality; JPEG q90 of the test
 photographs scores 81–82), **butteraugli** (libjxl's `butteraugli_main`, images up to 2.1 MP; under 1

@@ -266,10 +266,15 @@ def read_back(marked: Image.Image, key: bytes, payload: int, work: int, cfg: Ima
 
     buf = io.BytesIO()
     marked.convert("RGB").save(buf, "JPEG", quality=cfg.check_quality)
+    copy = Image.open(io.BytesIO(buf.getvalue()))
+    scale = work / min(marked.size)
+    # decoded at a reduced DCT scale no smaller than the working copy: the front end looks at
+    # nothing finer, and an 8K picture's read-back then needs no second full-size image in memory
+    copy.draft("RGB", (max(1, round(marked.size[0] * scale)), max(1, round(marked.size[1] * scale))))
     codes = matched(key, cfg)[1]
     symbols = CODEC.symbols(key, payload)
     total = 0.0
-    for plane in planes(Image.open(io.BytesIO(buf.getvalue())), work, cfg):
+    for plane in planes(copy, work, cfg):
         folded = fold(plane, 1.0, 0.0, cfg.tile)
         agreement = (codes @ (folded - folded.mean()).ravel()) * symbols
         mean = float(agreement.mean())
