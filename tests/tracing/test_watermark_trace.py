@@ -77,4 +77,12 @@ def test_the_record_says_how_strong_the_mark_is_and_inspect_repeats_it(platform,
     assert strength["expected"] == "unreliable" and strength["margin"] < limited and strength["strength"] == 1.0
     assert "relies on the metadata label and the fingerprint" in strength["note"]
     assert result.labels[0].record.watermark_strength == strength
-    assert any(f"record {weak.record.id} made an unreliable watermark" in n for n in result.notes)
+    assert any(f"record {weak.record.id} made an unreliable watermark (SNR " in n and " dB on a JPEG q50 copy" in n
+               for n in result.notes)
+
+
+def test_records_made_before_the_calibrated_embedder_read_as_they_were():
+    from synthgov.watermarking.scheme import margin_text
+
+    assert margin_text({"margin": 8.7, "check": "JPEG q75 copy"}) == "z 8.7 on a JPEG q75 copy"
+    assert margin_text({"margin": 6.5, "unit": "dB", "check": "JPEG q50 copy"}) == "SNR 6.5 dB on a JPEG q50 copy"

@@ -52,6 +52,7 @@ def _label_one(source: Path, output: Path, user: str | None, visible: bool, wate
     from synthgov.cli.common import operator, out_console, platform, print_json
     from synthgov.labeling.service import label_file
     from synthgov.records.schemas import RecordOut
+    from synthgov.watermarking.scheme import margin_text
 
     with platform() as plat, plat.unit_of_work(operator()) as ctx:
         outcome = label_file(ctx, source=source, destination=output, user=user, visible=visible,
@@ -76,8 +77,8 @@ def _label_one(source: Path, output: Path, user: str | None, visible: bool, wate
     )
     if strength := record["watermark_strength"]:
         colour = {"robust": "green", "limited": "yellow"}.get(strength["expected"], "red")
-        out_console.print(f"  watermark: [{colour}]{strength['expected']}[/] (z {strength['margin']} on a "
-                          f"{strength['check']}, PSNR {strength['psnr']} dB): {strength['note']}")
+        out_console.print(f"  watermark: [{colour}]{strength['expected']}[/] ({margin_text(strength)}, "
+                          f"PSNR {strength['psnr']} dB): {strength['note']}")
 
 
 def _label_many(sources: list[Path], folder: Path, *, user: str | None, visible: bool, watermark: bool | None,

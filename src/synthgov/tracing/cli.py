@@ -72,11 +72,11 @@ def inspect(
 def _who(rec: RecordOut | RecordRef) -> str:
     """How a record reads in one line; a reference (no record:read) names no user."""
     from synthgov.records.schemas import RecordOut
+    from synthgov.watermarking.scheme import margin_text
 
     if isinstance(rec, RecordOut):
         strength = rec.watermark_strength
-        mark = (f"; its mark was {strength['expected']} (z {strength['margin']} on a {strength['check']})"
-                if strength else "")
+        mark = f"; its mark was {strength['expected']} ({margin_text(strength)})" if strength else ""
         log = rec.log or {}
         said = log.get("says", "")
         checked = (f"; [red bold]{said}[/]" if not log.get("matches") else f"; {said}") if said else ""

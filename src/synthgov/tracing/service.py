@@ -136,6 +136,8 @@ def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: boo
 
 def _weak_mark_notes(found: list[RecordOut | RecordRef | None]) -> list[str]:
     """Why a record's mark may be missing: the record itself said its mark was not robust."""
+    from synthgov.watermarking.scheme import margin_text
+
     notes, seen = [], set()
     for record in found:
         strength = getattr(record, "watermark_strength", None)
@@ -143,8 +145,8 @@ def _weak_mark_notes(found: list[RecordOut | RecordRef | None]) -> list[str]:
             continue
         seen.add(record.id)
         article = "an" if strength["expected"][0] in "aeiou" else "a"
-        notes.append(f"record {record.id} made {article} {strength['expected']} watermark (z {strength['margin']} "
-                     f"on a {strength['check']}): {strength['note']}")
+        notes.append(f"record {record.id} made {article} {strength['expected']} watermark ({margin_text(strength)}): "
+                     f"{strength['note']}")
     return notes
 
 

@@ -46,8 +46,16 @@ class MarkStrength:
                                      "and the fingerprint"}[self.expected]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"strength": self.strength, "check": self.check, "margin": self.margin, "psnr": self.psnr,
+        return {"strength": self.strength, "check": self.check, "margin": self.margin, "unit": "dB", "psnr": self.psnr,
                 "expected": self.expected.value, "note": self.note}
+
+
+def margin_text(strength: dict[str, Any]) -> str:
+    """How a record's ``watermark_strength`` margin reads: "SNR 6.5 dB on a JPEG q50 copy"; records
+    made before the calibrated embedder kept a pilot z-score ("z 8.7 on a JPEG q75 copy")."""
+    if strength.get("unit") == "dB":
+        return f"SNR {strength['margin']} dB on a {strength['check']}"
+    return f"z {strength['margin']} on a {strength['check']}"
 
 
 class Unmarkable(ValueError):
