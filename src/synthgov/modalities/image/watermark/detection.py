@@ -82,19 +82,6 @@ class _Reader:
         return None
 
 
-def canonical_reading(image: Image.Image, key: bytes, work: int,
-                      cfg: ImageWatermarkConfig = DEFAULT) -> tuple[float, Detection | None]:
-    """One layout at the canonical geometry only: the embedder's check of its own output. The
-    best pilot z-score there (whether or not the payload reads) and the reading, if any."""
-    reader = _Reader(image, key, cfg, cfg.z_min, cfg.list_z, None)
-    work_planes = reader.planes(work)
-    found = reader.attempt(work_planes, Geometry(1.0, 0.0))
-    if found is not None:
-        return found.confidence, found
-    folded = [fold(w, 1.0, 0.0, cfg.tile) for w in work_planes]
-    return oriented_shifts(folded, key, cfg)[0][0], None
-
-
 def detect(image: Image.Image, key: bytes, cfg: ImageWatermarkConfig = DEFAULT, *, z_min: float | None = None,
            list_z: float | None = None, stats: DecodeStats | None = None) -> Detection | None:
     """The payload if this key's mark is present and its MAC checks; None otherwise.
