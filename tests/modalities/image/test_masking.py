@@ -30,3 +30,15 @@ def test_strength_scales_both_planes():
     one = masking.amplitudes(host, DEFAULT, 1.0)
     two = masking.amplitudes(host, DEFAULT.model_copy(update={"strength": 2.0}), 1.0)
     assert np.allclose(two.luma, 2 * one.luma, rtol=1e-5) and np.allclose(two.chroma, 2 * one.chroma, rtol=1e-5)
+
+
+def test_calibration_ranges_that_cannot_work_are_refused():
+    import pytest
+    from pydantic import ValidationError
+
+    from synthgov.modalities.image.watermark import ImageWatermarkConfig
+
+    for bad in ({"gain_range": (0.0, 1.4)}, {"gain_range": (1.2, 1.4)}, {"gain_range": (0.5, 0.9)},
+                {"limited_snr": 5.0, "robust_snr": 4.5}):
+        with pytest.raises(ValidationError, match="gain_range|limited_snr"):
+            ImageWatermarkConfig(**bad)

@@ -6,7 +6,7 @@ them changes robustness, visibility and the false-positive bound, so the benchma
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthgov.watermarking.falsepositives import FalsePositiveBudget
 from synthgov.watermarking.payload import PayloadCodec
@@ -80,6 +80,15 @@ class ImageWatermarkConfig(BaseModel):
     list_size: int = Field(16, description="Candidate words per decoding (list Viterbi), each checked by the MAC")
     list_z: float = Field(5.0, description="Pilot z-score from which the whole list is decoded")
     z_min: float = Field(3.0, description="Pilot z-score below which a shift is not decoded")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ImageWatermarkConfig:
+        low, high = self.gain_range
+        if not 0 < low <= 1 <= high:
+            raise ValueError(f"gain_range must be (low, high) with 0 < low <= 1 <= high, not {self.gain_range}")
+        if self.limited_snr > self.robust_snr:
+            raise ValueError("limited_snr must not exceed robust_snr")
+        return self
 
     @property
     def max_decodes(self) -> int:

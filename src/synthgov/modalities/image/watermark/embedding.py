@@ -4,8 +4,9 @@ The perceptual model (``masking``) sets the mark's amplitude at every place; the
 detector's front end on the host and spends part of each plane's energy cancelling the host's
 projection onto the pilot and code space, so that the detector sees the mark and little of the
 picture. Memory: full-resolution work is done in strips of ``cfg.strip_rows`` rows, so beyond the
-input and the output image the embedder holds two bytes per pixel (the planes' 8-bit gains) and
-small arrays; the planning happens at the detector's working resolution.
+input and the output image the embedder holds two bytes per pixel (the planes' 8-bit gains), the
+compressed JPEG copy of its read-back (decoded at a reduced DCT scale) and small arrays; the planning
+happens at the detector's working resolution.
 """
 
 from __future__ import annotations
@@ -263,8 +264,6 @@ def read_back(marked: Image.Image, key: bytes, payload: int, work: int, cfg: Ima
     the payload reliably from about 3 dB."""
     import io
 
-    from synthgov.modalities.image.watermark.frontend import planes
-
     buf = io.BytesIO()
     marked.convert("RGB").save(buf, "JPEG", quality=cfg.check_quality)
     copy = Image.open(io.BytesIO(buf.getvalue()))
@@ -272,10 +271,17 @@ def read_back(marked: Image.Image, key: bytes, payload: int, work: int, cfg: Ima
     # decoded at a reduced DCT scale no smaller than the working copy: the front end looks at
     # nothing finer, and an 8K picture's read-back then needs no second full-size image in memory
     copy.draft("RGB", (max(1, round(marked.size[0] * scale)), max(1, round(marked.size[1] * scale))))
+    return symbol_snr(copy, key, payload, work, cfg)
+
+
+def symbol_snr(image: Image.Image, key: bytes, payload: int, work: int, cfg: ImageWatermarkConfig) -> float:
+    """The code symbols' SNR (dB) in ``image`` at the canonical geometry of layout ``work``."""
+    from synthgov.modalities.image.watermark.frontend import planes
+
     codes = matched(key, cfg)[1]
     symbols = CODEC.symbols(key, payload)
     total = 0.0
-    for plane in planes(copy, work, cfg):
+    for plane in planes(image, work, cfg):
         folded = fold(plane, 1.0, 0.0, cfg.tile)
         agreement = (codes @ (folded - folded.mean()).ravel()) * symbols
         mean = float(agreement.mean())

@@ -13,7 +13,10 @@ variance *at its own scale* plus a constant. So:
   flat area beside texture (sky at a roof line, a button beside text) stays quiet;
 * no luminance adaptation: in sRGB code values the cost hardly depends on the background level
   (measured; Chou and Li's raised thresholds in the darks made night skies visibly blotchy).
-  Near black and white and at saturated red or green the mark fades (it would only be clipped);
+  Near black and white the mark fades (it would only be clipped); at saturated red or green the
+  chroma mark fades and luminance takes it at full amplitude;
+* chroma first: per unit of visibility chroma carries several times luminance's SNR after JPEG,
+  so luminance runs at 1 / ``jnd.grey_luma`` of its map wherever chroma can carry the mark;
 * the field keeps only what the detector reads (``jnd.highpass``, applied to the tile): slow,
   large blotches cost sight and carry nothing.
 
