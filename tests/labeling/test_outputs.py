@@ -80,6 +80,56 @@ def test_a_crash_at_each_step_loses_nothing(platform, operator, settings, sample
         assert sorted(p.name for p in folder.iterdir()) == [f"{step}-{i}.png" for i in range(3)]
 
 
+GROUP_SCRIPT = (
+    "import os, sys\n{crash}"
+    "from synthgov.bootstrap import open_platform\n"
+    "from synthgov.config import load_settings\n"
+    "from synthgov.labeling.service import label_files\n"
+    "p = open_platform(load_settings(data_dir=sys.argv[1], database_url=sys.argv[2]))\n"
+    "items = [dict(source=sys.argv[3], destination=d, user=None, visible=False, watermark=False, overwrite=False,"
+    " actor='crash') for d in sys.argv[4:]]\n"
+    "print(list(label_files(p, items)))\n")
+
+
+@pytest.mark.parametrize("step", ["output-written", "committed", "published"])
+def test_a_batch_group_commits_and_recovers_as_one(platform, operator, settings, sample_files, tmp_path, step):
+    """A batch labels a group of files in one transaction under one intent: a crash before the
+    commit leaves none of them, a crash after it leaves all of them (recovery moves them in)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    names = [str(folder / f"g{i}.png") for i in range(3)]
+    done = subprocess.run([sys.executable, "-c", GROUP_SCRIPT.format(crash=CRASH[step]), str(settings.data_dir),
+                           settings.resolved_database_url, str(sample_files["photo.png"]), *names], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    intents = list(platform.policy(LabelingPolicy).pending_dir.glob("*.json"))
+    assert len(intents) == 1  # one intent for the group, whatever the step
+    made = check_invariants(platform, operator, folder)
+    assert made == (0 if step == "output-written" else 3)
+    assert sorted(p.name for p in folder.iterdir()) == ([] if step == "output-written" else ["g0.png", "g1.png",
+                                                                                            "g2.png"])
+
+
+def test_a_bad_file_in_a_group_leaves_the_others_committed(platform, sample_files, tmp_path):
+    from synthgov.labeling.service import label_files
+
+    bad = tmp_path / "cut.png"
+    bad.write_bytes(sample_files["photo.png"].read_bytes()[:500])
+    out = tmp_path / "out"
+    out.mkdir()
+    items = [dict(source=str(src), destination=str(out / f"{i}.png"), user=None, visible=False, watermark=False,
+                  overwrite=False, actor="batch") for i, src in enumerate([sample_files["photo.png"], bad,
+                                                                           sample_files["photo.png"]])]
+    results = list(label_files(platform, items))
+    assert [r["status"] for r in results] == ["labeled", "error", "labeled"]
+    assert sorted(p.name for p in out.iterdir()) == ["0.png", "2.png"]
+    with platform.sessionmaker() as s:
+        ids = {r.id for r in s.scalars(select(GenerationRecord))}
+    assert ids == {results[0]["record"]["id"], results[2]["record"]["id"]}
+    again = list(label_files(platform, items))  # resumed: the outputs exist, nothing is labeled twice
+    assert [r["status"] for r in again] == ["skipped", "error", "skipped"]
+
+
 def test_sigkill_at_random_moments(platform, operator, settings, sample_files, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()

@@ -31,6 +31,7 @@ Exclude = Annotated[list[str] | None, typer.Option(metavar="GLOB", help="In fold
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes")]
 
 CHUNK = 16  # files per task: one unit of work (transaction) for reading, fewer round trips
+LABEL_GROUP = 16  # files labeled per task and committed together (group commit: one transaction and fsync)
 
 
 @dataclass(frozen=True)

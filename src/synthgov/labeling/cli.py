@@ -111,7 +111,7 @@ def _label_many(sources: list[Path], folder: Path, *, user: str | None, visible:
                  "watermark": watermark, "overwrite": overwrite, "actor": operator().id}
                 for destination, source in targets.items()]
         results = batch.drive(
-            batch.run("synthgov.labeling.service.label_files", todo, jobs=jobs, chunk=4,
+            batch.run("synthgov.labeling.service.label_files", todo, jobs=jobs, chunk=batch.LABEL_GROUP,
                       data_dir=plat.settings.data_dir, database_url=plat.settings.database_url, platform=plat),
             len(todo), "labeling", batch.JsonLines(jsonl), dict)
     counts = {status: sum(1 for r in results if r["status"] == status) for status in ("labeled", "skipped",

@@ -2,10 +2,11 @@
 
 A labeled file is written to a temporary name beside its destination, the record is committed, and
 only then is the file renamed into place. An intent file in ``{data_dir}/pending/`` names the
-record, the temporary file and the destination, and is held under an exclusive lock while its
-process works on it. Recovery (at the start of every command and of the server) finishes what a
-dead process left: the output of a committed record is moved into place, the output of a record
-that never committed is deleted. So no crash leaves a labeled file without its record, or a record
+record, the temporary file and the destination (of one file, or of each file of a batch's group,
+whose records commit together), and is held under an exclusive lock while its process works on
+it. Recovery (at the start of every command and of the server) finishes what a dead process left:
+the output of a committed record is moved into place, the output of a record that never committed
+is deleted. So no crash leaves a labeled file without its record, or a record
 whose output the caller cannot get.
 
 Steps, and what a crash after each leaves for recovery:
@@ -36,33 +37,46 @@ def file_mode(configured: int | None) -> int:
     return 0o666 & ~current
 
 
-@dataclass
-class PendingOutput:
-    """One output in flight: the intent file (locked while this process holds it) and its paths."""
+@dataclass(frozen=True)
+class Output:
+    """One labeled file in flight: its record, the temporary name beside its destination, and where it goes."""
 
-    intent: Path
     record_id: str
     temporary: Path
     destination: Path
+
+
+@dataclass
+class PendingOutput:
+    """The outputs of one transaction (one file, or a batch's group) under one intent file, locked
+    while this process holds it: a batch commits a group of records together and pays the intent's
+    and the folders' fsyncs once per group, not per file."""
+
+    intent: Path
+    outputs: list[Output]
     _fd: int | None = None
 
     @classmethod
-    def begin(cls, folder: Path, record_id: str, destination: Path) -> PendingOutput:
+    def begin(cls, folder: Path, entries: list[tuple[str, Path]]) -> PendingOutput:
+        """The intent for ``entries`` (record id, destination), written and made durable."""
         import fcntl
 
+        if not entries:
+            raise ValueError("an intent names at least one output")
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = destination.with_name(f".{destination.name}.synthgov-{record_id}.partial")
-        intent = folder / f"{record_id}.json"
+        outputs = [Output(rid, dest.with_name(f".{dest.name}.synthgov-{rid}.partial"), dest) for rid, dest in entries]
+        intent = folder / f"{outputs[0].record_id}.json"
         fd = os.open(intent, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, json.dumps({"record_id": record_id, "temporary": str(temporary.absolute()),
-                                 "destination": str(destination.absolute())}).encode())
+        os.write(fd, json.dumps({"outputs": [{"record_id": o.record_id, "temporary": str(o.temporary.absolute()),
+                                              "destination": str(o.destination.absolute())}
+                                             for o in outputs]}).encode())
         os.fsync(fd)
         _fsync_dir(folder)
-        return cls(intent, record_id, temporary, destination, fd)
+        return cls(intent, outputs, fd)
 
-    def write(self, data: bytes, mode: int) -> None:
-        fd = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    def write(self, output: Output, data: bytes, mode: int) -> None:
+        fd = os.open(output.temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         try:
             os.fchmod(fd, mode)  # the umask does not narrow a configured mode
             view = memoryview(data)
@@ -72,15 +86,31 @@ class PendingOutput:
         finally:
             os.close(fd)
 
-    def publish(self) -> None:
-        """After the commit: the output into place (replacing only the file at the destination)."""
-        os.replace(self.temporary, self.destination)
-        _fsync_dir(self.destination.parent)
-        self.release()
+    def publish(self) -> dict[str, OSError]:
+        """After the commit: every output into place (replacing only the file at its destination),
+        each folder fsynced once. Returns the record ids whose output could not be moved, with the
+        error; then the intent stays, and recovery finishes them later."""
+        failed: dict[str, OSError] = {}
+        folders: set[Path] = set()
+        for output in self.outputs:
+            try:
+                os.replace(output.temporary, output.destination)
+                folders.add(output.destination.parent)
+            except OSError as exc:
+                failed[output.record_id] = exc
+        for folder in sorted(folders):
+            try:
+                _fsync_dir(folder)
+            except OSError as exc:  # the renames happened; only their durability is in doubt
+                failed.update({o.record_id: exc for o in self.outputs if o.destination.parent == folder})
+        if not failed:
+            self.release()
+        return failed
 
     def abandon(self) -> None:
-        """After a rollback: nothing of this output stays."""
-        self.temporary.unlink(missing_ok=True)
+        """After a rollback: nothing of these outputs stays."""
+        for output in self.outputs:
+            output.temporary.unlink(missing_ok=True)
         self.release()
 
     def release(self) -> None:
@@ -129,22 +159,27 @@ def recover(folder: Path, committed: Callable[[str], bool]) -> Recovered:
                 if time.time() - os.fstat(fd).st_mtime < 60:
                     continue  # just created: its process takes the lock in a moment
             try:
-                info = json.loads(raw or b"{}")
-                temporary, destination = Path(info["temporary"]), Path(info["destination"])
-                record_id = str(info["record_id"])
+                outputs = _intent_outputs(json.loads(raw or b"{}"))
             except (ValueError, KeyError, TypeError):
                 intent.unlink(missing_ok=True)  # torn at step 1: nothing was written yet
                 continue
-            if committed(record_id):
-                if temporary.exists():
-                    os.replace(temporary, destination)
-                    _fsync_dir(destination.parent)
-                    done.published.append(str(destination))
-                    LOG.warning("recovered the output of record %s into %s", record_id, destination)
-            elif temporary.exists():
-                temporary.unlink()
-                done.discarded.append(str(temporary))
+            for output in outputs:
+                if committed(output.record_id):
+                    if output.temporary.exists():
+                        os.replace(output.temporary, output.destination)
+                        _fsync_dir(output.destination.parent)
+                        done.published.append(str(output.destination))
+                        LOG.warning("recovered the output of record %s into %s", output.record_id, output.destination)
+                elif output.temporary.exists():
+                    output.temporary.unlink()
+                    done.discarded.append(str(output.temporary))
             intent.unlink(missing_ok=True)
         finally:
             os.close(fd)
     return done
+
+
+def _intent_outputs(info: dict) -> list[Output]:
+    """The outputs an intent names: ``{"outputs": [...]}``, or one output (intents written before groups)."""
+    entries = info.get("outputs", [info])
+    return [Output(str(e["record_id"]), Path(e["temporary"]), Path(e["destination"])) for e in entries]

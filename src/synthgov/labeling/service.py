@@ -111,6 +111,32 @@ def label_content(
         prior = ctx.session.get(IdempotentRequest, (ctx.actor.ref, idempotency_key))
         if prior is not None and prior.created_at >= ctx.clock() - timedelta(hours=IDEMPOTENCY_HOURS):
             return _replay(ctx, prior, request_digest)
+    made = _make(ctx, policy, data=data, filename=filename, user=user, visible=visible, watermark=watermark,
+                 service=service, model=model)
+    _keep(ctx, [made])
+    if idempotency_key is not None and request_digest is not None:
+        _remember(ctx, idempotency_key, request_digest, made.record.id, made.labeled.data)
+    ctx.session.flush()
+    return made.outcome()
+
+
+@dataclass
+class _Made:
+    """A labeled file and its record, not yet in the transaction (``_keep`` adds them)."""
+
+    record: GenerationRecord
+    labeled: Labeled
+    label: AigcLabel
+    event: ContentLabeled
+
+    def outcome(self) -> LabelOutcome:
+        return LabelOutcome(self.record, self.labeled.data, self.label, self.labeled.media, self.labeled.geometry)
+
+
+def _make(ctx: Ctx, policy: LabelingPolicy, *, data: bytes, filename: str | None, user: str | None, visible: bool,
+          watermark: bool | None, service: str | None, model: str | None) -> _Made:
+    """The labeling itself: every check that can refuse the file, the labels, the record (nothing
+    written to the database yet, so a refusal leaves the transaction as it was)."""
     handler = ctx.registry.for_data(data)
     labeler = ctx.registry.capability(handler, Labeler, "cannot be labeled yet")
     check_extension(ctx, filename, handler.format_info(data[:64]))
@@ -126,13 +152,16 @@ def label_content(
                      fingerprint=policy.fingerprint)
     labeled = labeler.label(data, plan)
     record = _record(ctx, policy, labeled, data, label, order, user=user, service=service, model=model)
-    records.add(ctx, record)
-    audit.record(ctx, ContentLabeled(record.id, produce_id, handler.modality, tuple(record.labels_applied),
-                                     record.output_sha256), binds=record)
-    if idempotency_key is not None and request_digest is not None:
-        _remember(ctx, idempotency_key, request_digest, record.id, labeled.data)
-    ctx.session.flush()
-    return LabelOutcome(record, labeled.data, label, labeled.media, labeled.geometry)
+    event = ContentLabeled(record.id, produce_id, handler.modality, tuple(record.labels_applied), record.output_sha256)
+    return _Made(record, labeled, label, event)
+
+
+def _keep(ctx: Ctx, made: list[_Made]) -> None:
+    """The records, their watermark payloads and their audit entries (one run of leaves) into the
+    caller's transaction."""
+    for one in made:
+        records.add(ctx, one.record)
+    audit.record_many(ctx, [one.event for one in made], binds=[one.record for one in made])
 
 
 def _remember(ctx: Ctx, key: str, digest: str, record_id: str, body: bytes) -> None:
@@ -206,6 +235,14 @@ def label_file(
     committed record always gets its file (``outputs``: a temporary name, an intent file, the rename
     after the commit, recovery of whatever a crash left). Only the file at ``destination`` is ever
     replaced, and only with ``overwrite``."""
+    made = _make_file(ctx, source=source, destination=destination, user=user, visible=visible, watermark=watermark,
+                      overwrite=overwrite)
+    return _land(ctx, [(made, destination)])[0]
+
+
+def _make_file(ctx: Ctx, *, source: Path, destination: Path, user: str | None, visible: bool,
+               watermark: bool | None, overwrite: bool) -> _Made:
+    """Every check of a file-to-file labeling, and the labeling (nothing in the transaction yet)."""
     if destination.is_dir():
         raise InvalidInput(f"{destination} is a folder; give the output file's name")
     if destination.exists() and not overwrite:
@@ -213,28 +250,43 @@ def label_file(
     if destination.resolve() == source.resolve():
         raise InvalidInput("output must differ from input (labels are written to a new file)")
     folder_of(destination)
+    require(ctx.actor, LabelingPermission.LABEL_CREATE)
     policy = ctx.policy(LabelingPolicy)
     data = read_input(source, policy.max_input_bytes)
-    outcome = label_content(ctx, data=data, filename=source.name, user=user, visible=visible, watermark=watermark)
-    check_extension(ctx, destination.name, outcome.media, role="output")
-    pending = PendingOutput.begin(policy.pending_dir, outcome.record.id, destination)
+    check_content(data, policy.max_input_bytes)
+    made = _make(ctx, policy, data=data, filename=source.name, user=user, visible=visible, watermark=watermark,
+                 service=None, model=None)
+    check_extension(ctx, destination.name, made.labeled.media, role="output")
+    return made
+
+
+def _land(ctx: Ctx, files: list[tuple[_Made, Path]]) -> list[LabelOutcome]:
+    """The records of ``files`` into the transaction and their outputs to temporary names under one
+    intent; the outputs move into place once the transaction commits (``outputs``)."""
+    policy = ctx.policy(LabelingPolicy)
+    _keep(ctx, [made for made, _ in files])
+    ctx.session.flush()
+    pending = PendingOutput.begin(policy.pending_dir, [(made.record.id, dest) for made, dest in files])
     try:
-        pending.write(outcome.data, file_mode(policy.output_mode))
+        mode = file_mode(policy.output_mode)
+        for (made, _), output in zip(files, pending.outputs, strict=True):
+            pending.write(output, made.labeled.data, mode)
     except BaseException:
         pending.abandon()
         raise
+    outcomes = [made.outcome() for made, _ in files]
 
     def publish() -> None:
-        try:
-            pending.publish()
-        except OSError as exc:  # the record is committed: recovery moves the file into place later
-            LOG.error("record %s committed but its output is still at %s (%s); the next synthgov command "
-                      "moves it into place", outcome.record.id, pending.temporary, exc)
-            outcome.pending = str(pending.temporary)
+        failed = pending.publish()
+        for outcome, output in zip(outcomes, pending.outputs, strict=True):
+            if output.record_id in failed:  # committed: recovery moves the file into place later
+                LOG.error("record %s committed but its output is still at %s (%s); the next synthgov command "
+                          "moves it into place", output.record_id, output.temporary, failed[output.record_id])
+                outcome.pending = str(output.temporary)
 
     ctx.on_commit(publish)
     ctx.on_rollback(pending.abandon)
-    return outcome
+    return outcomes
 
 
 def recover_outputs(platform: Platform) -> Recovered:
@@ -250,26 +302,40 @@ def recover_outputs(platform: Platform) -> Recovered:
 
 def label_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """A batch worker's task (``synthgov label image SOURCE... -o FOLDER``): each item is ``{"source",
-    "destination", "user", "visible", "watermark", "overwrite", "actor"}``, each labeled in its own unit
-    of work (a record and its output land together); a bad file is an ``error`` result, an output that
-    exists already (a run resumed) is ``skipped``, never labeled again."""
+    "destination", "user", "visible", "watermark", "overwrite", "actor"}``. The items are labeled one
+    by one and committed together (group commit: one transaction, one run of log leaves, one intent
+    and one fsync per folder for the group); a bad file is an ``error`` result and the others go on,
+    an output that exists already (a run resumed) is ``skipped``, never labeled again. Results come
+    once the group has committed."""
+    from itertools import groupby
+
     from synthgov.errors import SynthgovError
     from synthgov.permissions import Actor
     from synthgov.records.schemas import RecordOut
 
-    for item in items:
-        source, destination = Path(item["source"]), Path(item["destination"])
-        result: dict[str, Any] = {"input": item["source"], "output": item["destination"]}
-        if destination.exists() and not item["overwrite"]:
-            yield result | {"status": "skipped", "detail": "the output exists (labeled by an earlier run)"}
-            continue
-        try:
-            with platform.unit_of_work(Actor.operator(item["actor"])) as ctx:
-                outcome = label_file(ctx, source=source, destination=destination, user=item["user"],
-                                     visible=item["visible"], watermark=item["watermark"], overwrite=item["overwrite"])
-        except SynthgovError as exc:
-            yield result | {"status": "error", "error": str(exc)}
-            continue
-        record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
-        yield result | {"status": "pending" if outcome.pending else "labeled", "record": record,
-                        **({"pending": outcome.pending} if outcome.pending else {})}
+    for actor, group in groupby(items, key=lambda item: item["actor"]):
+        results: list[dict[str, Any]] = []
+        files: list[tuple[_Made, Path]] = []
+        landing: list[dict[str, Any]] = []  # the results of ``files``, in their order
+        with platform.unit_of_work(Actor.operator(actor)) as ctx:
+            for item in group:
+                source, destination = Path(item["source"]), Path(item["destination"])
+                result: dict[str, Any] = {"input": item["source"], "output": item["destination"]}
+                results.append(result)
+                if destination.exists() and not item["overwrite"]:
+                    result |= {"status": "skipped", "detail": "the output exists (labeled by an earlier run)"}
+                    continue
+                try:
+                    made = _make_file(ctx, source=source, destination=destination, user=item["user"],
+                                      visible=item["visible"], watermark=item["watermark"], overwrite=item["overwrite"])
+                except SynthgovError as exc:
+                    result |= {"status": "error", "error": str(exc)}
+                    continue
+                files.append((made, destination))
+                landing.append(result)
+            outcomes = _land(ctx, files) if files else []
+        for result, outcome in zip(landing, outcomes, strict=True):
+            record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
+            result |= {"status": "pending" if outcome.pending else "labeled", "record": record,
+                       **({"pending": outcome.pending} if outcome.pending else {})}
+        yield from results
