@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench import corpus
 from bench.exiftool import CONFIG
+from synthgov.cli.batch import LABEL_GROUP
 
 FILES = int(os.environ.get("SYNTHGOV_BENCH_FOLDER_FILES", "2000"))
 JOBS = int(os.environ.get("SYNTHGOV_BENCH_FOLDER_JOBS", str(os.cpu_count() or 1)))
@@ -68,7 +69,7 @@ def run() -> dict:
         shutil.rmtree(work, ignore_errors=True)
     rates = {k: round(FILES / v, 1) for k, v in seconds.items()}
     return {
-        "files": FILES, "jobs": JOBS, "labeled": labeled, "inspected_with_record": traced,
+        "files": FILES, "jobs": JOBS, "group": LABEL_GROUP, "labeled": labeled, "inspected_with_record": traced,
         "megabytes": round(sum(p.stat().st_size for p in files) / 1e6, 1),
         "seconds": {k: round(v, 2) for k, v in seconds.items()}, "files_per_s": rates,
         "ratios": {
