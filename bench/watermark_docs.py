@@ -23,7 +23,8 @@ def _settings(r: dict) -> str:
 
 
 def _speed_when(r: dict) -> str:
-    return f" (the speed section again at {r['speed_when']}, after a change to the read-back)" if r.get("speed_when") else ""
+    note = r.get("speed_note", "after a change to the embedder")
+    return f" (the speed section again at {r['speed_when']}, {note})" if r.get("speed_when") else ""
 
 
 def _font(size: int = 14):
@@ -259,9 +260,10 @@ Bound: {fp['bound_per_attempt']} per attempt; {fp['bound_per_image']} per image.
 
 ### Speed and memory (one thread)
 
-A 1024×1024 photograph: embed {sp['embed_1024_ms']} ms (the calibrated mark labeling makes: the perceptual
-model's mark, its JPEG q50 read-back and, where the gain moved, the mark made again; the model's mark
-alone {sp.get('embed_model_1024_ms', '—')} ms); detect {sp['detect_1024_ms']} ms, or {sp['detect_1024_rotated_ms']} ms when a rotation forces the
+A 1024×1024 photograph: embed {sp['embed_1024_ms']} ms, best of 7 {sp.get('embed_1024_best_ms', '—')} ms (the
+calibrated mark labeling makes: the perceptual model's mark, its JPEG q50 read-back and, where the gain
+moved, the mark made again; the model's mark alone {sp.get('embed_model_1024_ms', '—')} ms; with SciPy's filters, as an
+install without the `fast` extra (OpenCV) has, {sp.get('embed_1024_scipy_ms', '—')} ms in the same run, the same mark); detect {sp['detect_1024_ms']} ms, or {sp['detect_1024_rotated_ms']} ms when a rotation forces the
 geometric search; answering "no mark" on an unmarked copy takes {sp['detect_1024_unmarked_ms']} ms. A 7680×4320
 photograph: embed {sp['embed_8k_ms']} ms with a numpy peak of {sp['embed_8k_numpy_peak_mib']} MiB (the image itself is
 {sp['image_8k_rgb_mib']} MiB as RGB: the embedder works in strips); detect {sp['detect_8k_ms']} ms. See

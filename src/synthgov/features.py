@@ -28,6 +28,8 @@ def report() -> list[dict]:
         _module("gmssl", "pure-Python SM2 reference verifier"),
         _module("psycopg", "PostgreSQL driver"),
         _module("scipy", "image watermark filters and resampling"),
+        _module("cv2", "fast image filters for the watermark and SSIMULACRA2 (OpenCV, the `fast` extra; "
+                "same results as SciPy's, several times sooner)"),
         _module("pdqhash", "PDQ perceptual fingerprints"),
         {"name": "pillow-webp", "available": bool(pil.check("webp")), "detail": "WebP codec in Pillow"},
         _tool("exiftool", "independent metadata reader used by tests and benchmarks"),

@@ -85,10 +85,9 @@ def _downsample(linear: np.ndarray) -> np.ndarray:
 
 
 def _blur(plane: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter
+    from synthgov.watermarking.filters import gaussian
 
-    out: np.ndarray = gaussian_filter(plane, SIGMA, mode="constant", cval=0.0, truncate=4.0)
-    return out
+    return gaussian(plane, SIGMA, truncate=4.0, mode="constant")
 
 
 def _norms(values: np.ndarray) -> tuple[float, float]:

@@ -44,10 +44,10 @@ def whiten(y: np.ndarray) -> np.ndarray:
 
 def whiten_parts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(whitened plane, the divisor it used)."""
-    from scipy.ndimage import gaussian_filter
+    from synthgov.watermarking.filters import gaussian
 
-    hp = y - gaussian_filter(y, 2.0, truncate=3.0)
-    divisor = np.sqrt(gaussian_filter(hp * hp, 4.0, truncate=3.0)) + 0.3
+    hp = y - gaussian(y, 2.0)
+    divisor = np.sqrt(gaussian(hp * hp, 4.0)) + 0.3
     return np.clip(hp / divisor, -3.0, 3.0), divisor
 
 
@@ -84,13 +84,13 @@ def block_mean(w: np.ndarray, k: int) -> np.ndarray:
 def fill_band(y: np.ndarray, band: int) -> np.ndarray:
     """Flat fill (e.g. the corners a rotation leaves) and a band around it: its straight edges would
     otherwise dominate the autocorrelation and the correlations."""
-    from scipy.ndimage import binary_dilation, uniform_filter
+    from synthgov.watermarking.filters import box, dilate
 
-    mean = uniform_filter(y, 5)
-    flat: np.ndarray = (uniform_filter(y * y, 5) - mean * mean) < 0.02  # constant fill, not merely smooth areas
+    mean = box(y, 5)
+    flat: np.ndarray = (box(y * y, 5) - mean * mean) < 0.02  # constant fill, not merely smooth areas
     if not flat.any():
         return flat
-    banded: np.ndarray = binary_dilation(flat, iterations=band)
+    banded: np.ndarray = dilate(flat, band)
     return banded
 
 

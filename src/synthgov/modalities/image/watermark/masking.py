@@ -48,12 +48,12 @@ class Amplitudes:
 def _contrast(plane: np.ndarray, mean: np.ndarray, erode: int) -> np.ndarray:
     """Local RMS contrast (box window of 2.5 cells), eroded so flat areas beside texture stay
     flat, then smoothed so the map has no edges of its own."""
-    from scipy.ndimage import minimum_filter, uniform_filter
+    from synthgov.watermarking.filters import box, minimum
 
-    local = np.sqrt(np.maximum(uniform_filter(plane * plane, 5) - mean * mean, 0.0))
+    local = np.sqrt(np.maximum(box(plane * plane, 5) - mean * mean, 0.0))
     if erode > 1:
-        local = minimum_filter(local, size=erode)
-    out: np.ndarray = uniform_filter(local, 3)
+        local = minimum(local, erode)
+    out: np.ndarray = box(local, 3)
     return out
 
 
@@ -66,19 +66,19 @@ def _ends(values: np.ndarray, low: float, high: float, ramp: float) -> np.ndarra
 def amplitudes(rgb_mask: np.ndarray, cfg: ImageWatermarkConfig, chroma_weight: float) -> Amplitudes:
     """The amplitude maps for an RGB image (float32 0-255) at the mask's resolution, where a cell
     is ``MASK_CELL`` pixels (half the detector's working resolution)."""
-    from scipy.ndimage import uniform_filter
+    from synthgov.watermarking.filters import box
 
     jnd = cfg.jnd
     erode = max(1, round(jnd.erode_cells * MASK_CELL))
     y = luma(rgb_mask)
-    background = uniform_filter(y, 5)
+    background = box(y, 5)
     luma_amp = jnd.flat * np.sqrt(1.0 + (_contrast(y, background, erode) / jnd.knee) ** 2)
     luma_amp = np.minimum(luma_amp, jnd.ceiling) * _ends(background, 2.0, 253.0, 12.0)
     if chroma_weight > 0 and jnd.chroma_flat > 0:
-        red, green = uniform_filter(rgb_mask[..., 0], 3), uniform_filter(rgb_mask[..., 1], 3)
+        red, green = box(rgb_mask[..., 0], 3), box(rgb_mask[..., 1], 3)
         room = np.minimum(_ends(red, 4.0, 251.0, 12.0), _ends(green, 4.0, 251.0, 12.0)) * chroma_weight
         c = chroma(rgb_mask)
-        chroma_amp = jnd.chroma_flat * np.sqrt(1.0 + (_contrast(c, uniform_filter(c, 5), erode) / jnd.chroma_knee) ** 2)
+        chroma_amp = jnd.chroma_flat * np.sqrt(1.0 + (_contrast(c, box(c, 5), erode) / jnd.chroma_knee) ** 2)
         chroma_amp = np.minimum(chroma_amp, jnd.chroma_ceiling) * room
     else:
         room = np.zeros_like(luma_amp)
