@@ -122,3 +122,24 @@ def test_butteraugli_reads_the_reference_tool():
     photo = Image.open(PHOTOS / "chelsea.png").convert("RGB")
     assert butteraugli(photo, photo) == pytest.approx(0.0, abs=0.01)
     assert butteraugli(photo, jpeg(photo, 30)) > butteraugli(photo, jpeg(photo, 90)) > 0
+
+
+def test_a_boost_that_would_show_is_eased_to_the_quality_floor():
+    """A weak mark is boosted by the calibration (up to the top of ``gain_range``); where that would
+    take the picture under ``quality_floor`` the boost is eased until it does not, and the record
+    reports the SNR of the mark actually made (read back again)."""
+    from synthgov.modalities.image.watermark.embedding import read_back
+
+    image = Image.open(PHOTOS / "rocket.jpg").convert("RGB")  # a night sky: the boost shows first there
+    unguarded = wm.DEFAULT.model_copy(update={"quality_floor": 0.0})
+    boosted, boosted_strength = wm.embed_reported(image, KEY, 5, unguarded)
+    model, _ = wm.embed_reported(image, KEY, 5, check=False)
+    plain, strong = ssimulacra2(image, model), ssimulacra2(image, boosted)
+    assert strong < plain - 2  # the boost costs sight on this picture
+    floor = (plain + strong) / 2  # a floor the boosted mark misses and the model's meets
+    eased, eased_strength = wm.embed_reported(image, KEY, 5, wm.DEFAULT.model_copy(update={"quality_floor": floor}))
+    assert ssimulacra2(image, eased) >= floor - 0.5
+    assert boosted_strength.margin > eased_strength.margin  # weaker than the full boost, and the record says so
+    assert eased_strength.margin == read_back(eased, KEY, 5, wm.DEFAULT.small_work, wm.DEFAULT)
+    found = wm.detect(eased, KEY)
+    assert found is not None and found.payload == 5

@@ -56,12 +56,17 @@ class ImageWatermarkConfig(BaseModel):
     check_quality: int = Field(50, ge=1, le=100, description="The embedder reads its own mark back from a JPEG "
                                "copy of this quality to calibrate its gain and say how strong it is (the record's "
                                "watermark_strength)")
-    target_snr: float = Field(6.5, description="Code-symbol SNR (dB) on that copy the calibration aims at (plus "
+    target_snr: float = Field(5.0, description="Code-symbol SNR (dB) on that copy the calibration aims at (plus "
                               "20 log10 strength); the payload reads reliably from about 3 dB")
     gain_range: tuple[float, float] = Field((0.4, 1.4), description="Least and most the calibration may scale the "
                                             "perceptual model's amplitudes")
     recalibrate: float = Field(0.05, ge=0, description="The mark is made again only when the calibrated gain "
                                "differs from 1 by more than this")
+    quality_floor: float = Field(80.5, ge=0, le=100, description="A calibration boost (gain above 1) is eased "
+                                 "where it would take SSIMULACRA2 of the marked picture against the original under "
+                                 "this (0: never measured)")
+    quality_guard_pixels: int = Field(2_500_000, ge=0, description="Largest picture (pixels) whose boost is "
+                                      "measured against the floor (SSIMULACRA2 costs about 0.35 s a megapixel)")
     robust_snr: float = Field(4.5, description="Code-symbol SNR (dB) on that copy from which a mark is expected "
                               "robust")
     limited_snr: float = Field(-4.0, description="… and below which it is unreliable (between the two: limited)")
