@@ -182,3 +182,29 @@ def test_the_database_and_keys_are_the_owners_only(platform, settings):
         assert (settings.data_dir / "synthgov.db").stat().st_mode & 0o077 == 0
     for key in (settings.data_dir / "keys").glob("*.pem"):
         assert key.stat().st_mode & 0o077 == 0, key
+
+
+def test_a_group_commits_early_once_its_outputs_reach_the_byte_cap(platform, sample_files, tmp_path, monkeypatch):
+    """The outputs of a group wait in memory for the commit: large ones close the group early."""
+    from synthgov.labeling import outputs, service
+
+    begun: list[int] = []
+    begin = outputs.PendingOutput.begin
+
+    def counting(folder, entries):
+        begun.append(len(entries))
+        return begin(folder, entries)
+
+    monkeypatch.setattr(outputs.PendingOutput, "begin", staticmethod(counting))
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def items(tag):
+        return [dict(source=str(sample_files["photo.png"]), destination=str(out / f"{tag}{i}.png"), user=None,
+                     visible=False, watermark=False, overwrite=False, actor="batch") for i in range(3)]
+
+    assert [r["status"] for r in service.label_files(platform, items("a"))] == ["labeled"] * 3
+    assert begun == [3]  # one transaction, one intent for the group
+    monkeypatch.setattr(service, "GROUP_BYTES", 1)
+    assert [r["status"] for r in service.label_files(platform, items("b"))] == ["labeled"] * 3
+    assert begun == [3, 1, 1, 1]

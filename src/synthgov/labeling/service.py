@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger("synthgov.labeling")
 IDEMPOTENCY_HOURS = 24  # how long a request with an Idempotency-Key is remembered
+GROUP_BYTES = 64 << 20  # a batch group commits early once its outputs, held until the commit, reach this
 
 
 @dataclass
@@ -305,37 +306,44 @@ def label_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[dic
     "destination", "user", "visible", "watermark", "overwrite", "actor"}``. The items are labeled one
     by one and committed together (group commit: one transaction, one run of log leaves, one intent
     and one fsync per folder for the group); a bad file is an ``error`` result and the others go on,
-    an output that exists already (a run resumed) is ``skipped``, never labeled again. Results come
-    once the group has committed."""
+    an output that exists already (a run resumed) is ``skipped``, never labeled again. A group
+    commits early once its outputs reach ``GROUP_BYTES`` (they are held until the commit). Results
+    come once their group has committed."""
     from itertools import groupby
 
     from synthgov.errors import SynthgovError
     from synthgov.permissions import Actor
     from synthgov.records.schemas import RecordOut
 
-    for actor, group in groupby(items, key=lambda item: item["actor"]):
-        results: list[dict[str, Any]] = []
-        files: list[tuple[_Made, Path]] = []
-        landing: list[dict[str, Any]] = []  # the results of ``files``, in their order
-        with platform.unit_of_work(Actor.operator(actor)) as ctx:
-            for item in group:
-                source, destination = Path(item["source"]), Path(item["destination"])
-                result: dict[str, Any] = {"input": item["source"], "output": item["destination"]}
-                results.append(result)
-                if destination.exists() and not item["overwrite"]:
-                    result |= {"status": "skipped", "detail": "the output exists (labeled by an earlier run)"}
-                    continue
-                try:
-                    made = _make_file(ctx, source=source, destination=destination, user=item["user"],
-                                      visible=item["visible"], watermark=item["watermark"], overwrite=item["overwrite"])
-                except SynthgovError as exc:
-                    result |= {"status": "error", "error": str(exc)}
-                    continue
-                files.append((made, destination))
-                landing.append(result)
-            outcomes = _land(ctx, files) if files else []
-        for result, outcome in zip(landing, outcomes, strict=True):
-            record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
-            result |= {"status": "pending" if outcome.pending else "labeled", "record": record,
-                       **({"pending": outcome.pending} if outcome.pending else {})}
-        yield from results
+    for actor, grouped in groupby(items, key=lambda item: item["actor"]):
+        group = list(grouped)
+        while group:
+            results: list[dict[str, Any]] = []
+            files: list[tuple[_Made, Path]] = []
+            landing: list[dict[str, Any]] = []  # the results of ``files``, in their order
+            held = 0  # output bytes this transaction holds in memory until it commits
+            with platform.unit_of_work(Actor.operator(actor)) as ctx:
+                while group and held < GROUP_BYTES:
+                    item = group.pop(0)
+                    source, destination = Path(item["source"]), Path(item["destination"])
+                    result: dict[str, Any] = {"input": item["source"], "output": item["destination"]}
+                    results.append(result)
+                    if destination.exists() and not item["overwrite"]:
+                        result |= {"status": "skipped", "detail": "the output exists (labeled by an earlier run)"}
+                        continue
+                    try:
+                        made = _make_file(ctx, source=source, destination=destination, user=item["user"],
+                                          visible=item["visible"], watermark=item["watermark"],
+                                          overwrite=item["overwrite"])
+                    except SynthgovError as exc:
+                        result |= {"status": "error", "error": str(exc)}
+                        continue
+                    files.append((made, destination))
+                    landing.append(result)
+                    held += len(made.labeled.data)
+                outcomes = _land(ctx, files) if files else []
+            for result, outcome in zip(landing, outcomes, strict=True):
+                record = RecordOut.model_validate(outcome.record).model_dump(mode="json")
+                result |= {"status": "pending" if outcome.pending else "labeled", "record": record,
+                           **({"pending": outcome.pending} if outcome.pending else {})}
+            yield from results
