@@ -143,3 +143,7 @@ def test_a_boost_that_would_show_is_eased_to_the_quality_floor():
     assert eased_strength.margin == read_back(eased, KEY, 5, wm.DEFAULT.small_work, wm.DEFAULT)
     found = wm.detect(eased, KEY)
     assert found is not None and found.payload == 5
+    above = wm.DEFAULT.model_copy(update={"quality_floor": min(plain + 1, 100)})  # not even the model's mark meets it
+    kept, kept_strength = wm.embed_reported(image, KEY, 5, above)
+    assert np.array_equal(np.asarray(kept), np.asarray(model))  # no boost at all: the model's own mark
+    assert kept_strength.margin < eased_strength.margin

@@ -363,12 +363,14 @@ def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWater
         snr = read_back(out, key, payload, work, cfg)
         gain = calibration(snr, cfg)
         if abs(gain - 1.0) > cfg.recalibrate:
-            model = out
+            model, first_psnr = out, psnr
             scaled, now = _scaled(tiles, gains, gain, cfg)
             out, psnr = _apply(rgb, scaled, gains, side, cfg)
             if gain > 1.0 and cfg.quality_floor > 0 and width * height <= cfg.quality_guard_pixels:
                 eased = _eased(rgb, model, out, gain, cfg)
-                if eased is not None:
+                if eased == 1.0:  # even the model's own mark is at the floor: it is the mark
+                    out, psnr = model, first_psnr
+                elif eased is not None:
                     out, psnr = _apply(rgb, _scaled(tiles, gains, eased, cfg)[0], gains, side, cfg)
             del model, scaled
             if gain > 1.0:
