@@ -158,6 +158,9 @@ levels off after the first minutes rather than growing.
 def _folders(r: dict) -> str:
     rows = "\n".join(f"| {k} | {r['seconds'][k]} s | {v} |" for k, v in r["files_per_s"].items())
     ratios = "\n".join(f"| {k} | **{v}×** |" for k, v in r["ratios"].items())
+    seconds = r["seconds"]
+    pdq_ms = (seconds["synthgov label"] - seconds["synthgov label, no PDQ"]) * r["jobs"] / r["files"] * 1000
+    inspect_ms = seconds["synthgov inspect, 1 job"] / r["files"] * 1000
     return f"""## Whole commands on a folder vs exiftool
 
 Command: `make bench` (or `python -m bench folders`; `SYNTHGOV_BENCH_FOLDER_FILES`, default 2000,
@@ -187,13 +190,14 @@ labeling is {r['ratios']['label, no PDQ / exiftool write']}× exiftool: batches 
 {r.get('group', 16)} files (one transaction, one run of audit leaves, one intent file and one fsync per folder),
 where each file used to be its own transaction (4.0× before, the run of 2026-12-01 19:22). The PDQ
 fingerprint is work exiftool does not do: it decodes every picture (a JPEG at a reduced scale, but
-a PNG's whole zlib stream), about 8 ms a file on one core here and 14 ms for the PNGs, more than
-everything else the label costs; it holds labeling with it near {r['ratios']['label / exiftool write']}×. Inspecting does not reach 5×: the
-whole command adds a Python start-up of about 1 s (imports, the platform, the schema check) and
-worker start-up for `--jobs`, and per file the work exiftool does not do: the SM2 signature
-verified, the ProduceID traced to its record, the record checked against its log entry and the
-entry's inclusion proof in the signed checkpoint (about 3.7 ms a file on one core; synthgov's
-handlers alone read about 14× faster than exiftool, the section above).
+a PNG's whole zlib stream); in this run it added {pdq_ms:.1f} ms of core time a file (the two label
+rows apart, times the jobs), more than everything else the label costs, and holds labeling with it
+near {r['ratios']['label / exiftool write']}×. Inspecting does not reach 5×: the whole command adds a Python
+start-up of about 1 s (imports, the platform, the schema check) and worker start-up for `--jobs`,
+and per file the work exiftool does not do: the SM2 signature verified, the ProduceID traced to its
+record, the record checked against its log entry and the entry's inclusion proof in the signed
+checkpoint ({inspect_ms:.1f} ms a file with one job, start-up included; synthgov's handlers alone read
+about 14× faster than exiftool, the section above).
 """
 
 

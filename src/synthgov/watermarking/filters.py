@@ -1,10 +1,10 @@
-"""Separable filters on float planes, for the watermark's front ends and the quality metrics.
+"""Filters and pixel arithmetic on planes, for the watermark's front ends and the quality metrics.
 
-OpenCV's filters when it is installed (the ``fast`` extra: its SIMD filters are several times
+OpenCV's when it is installed (the ``fast`` extra: its SIMD filters are several times
 faster than SciPy's on these planes), SciPy's otherwise. Both apply the same kernels with the same
 borders (SciPy's ``reflect`` is OpenCV's ``BORDER_REFLECT``, ``constant`` with 0 is
-``BORDER_CONSTANT``), so a mark made with one reads the same with the other: results agree to
-float rounding (``tests/watermarking/test_filters.py`` holds them together).
+``BORDER_CONSTANT``) and the same rounding, so a mark made with one reads the same with the other:
+results agree to float rounding (``tests/watermarking/test_filters.py`` holds them together).
 """
 
 from __future__ import annotations
