@@ -6,7 +6,9 @@ flips, so a change to the embedder can be judged on a few dozen images in minute
 
     .venv/bin/python -m bench.watermark_snr [STRENGTH] [STEP]   # every STEP-th photograph (default 2)
 
-Set SYNTHGOV_BENCH_WM_MAX_SIDE to keep only photographs whose shortest side is at most that.
+Set SYNTHGOV_BENCH_WM_MAX_SIDE to keep only photographs whose shortest side is at most that, and
+SYNTHGOV_BENCH_WM_CONFIG to a JSON object of `[modalities.image.watermark]` settings to try (for
+example '{"gain_range": [0.4, 3.0]}').
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from synthgov.modalities.image.watermark.embedding import symbol_snr
 STRENGTH = float(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT.strength
 STEP = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 MAX_SIDE = int(os.environ.get("SYNTHGOV_BENCH_WM_MAX_SIDE", "100000"))
-CFG = DEFAULT.model_copy(update={"strength": STRENGTH})
+CFG = DEFAULT.model_validate({**DEFAULT.model_dump(), **json.loads(os.environ.get("SYNTHGOV_BENCH_WM_CONFIG", "{}")),
+                              "strength": STRENGTH})
 _CORPUS: list | None = None
 
 

@@ -51,6 +51,9 @@ class Platform:
     append_hooks: list[Callable[[int], None]] = field(default_factory=list)
     periodic: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
     close_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # what a process may keep between units of work, each entry keyed by what it was derived from
+    # (the trusted checkpoint: by the checkpoint file's identity, size and modification time)
+    caches: dict[str, Any] = field(default_factory=dict)
 
     def unit_of_work(self, actor: Actor) -> Any:
         return unit_of_work(self, actor)

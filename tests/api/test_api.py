@@ -88,6 +88,14 @@ def test_bad_uploads_are_problems_and_leave_no_record(api, samples, platform, na
     assert count_rows(platform, GenerationRecord) == 0
 
 
+@pytest.mark.parametrize("user", ["a\x00b", "two\nlines", "x" * 257])
+def test_a_bad_user_reference_is_a_problem_and_leaves_no_record(api, samples, platform, user):
+    r = api.post("/v1/labels", files={"file": ("a.png", samples["photo.png"], "image/png")}, data={"user": user})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+    assert count_rows(platform, GenerationRecord) == 0
+    assert api.get("/v1/records/a%00b").status_code == 404  # a ProduceID with a NUL names no record
+
+
 def test_missing_file_and_oversized_upload(api, reconfigure, samples):
     r = api.post("/v1/labels", data={"user": "x"})
     assert r.status_code == 422 and r.json()["title"] == "Invalid request"

@@ -138,3 +138,23 @@ def test_size_limit(reconfigure, operator, samples):
     platform = reconfigure(max_input_bytes=1000)
     with pytest.raises(SynthgovError, match="over the 1000-byte limit"), platform.unit_of_work(operator) as ctx:
         service.label_content(ctx, data=samples["photo.png"])
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("user", "a\x00b", "user reference must not hold control characters"),
+    ("user", "alice\nrecord 1 made for: mallory", "user reference must not hold control characters"),
+    ("user", "x" * 257, "user reference must be 1 to 256 characters"),
+    ("user", "", "user reference must be 1 to 256 characters"),
+    ("service", "s" * 129, "service name must be 1 to 128 characters"),
+    ("model", "m\x7f", "model name must not hold control characters"),
+    ("idempotency_key", "k\x00", "Idempotency-Key must not hold control characters"),
+])
+def test_references_kept_in_the_record_are_checked(platform, operator, samples, field, value, message):
+    """Text kept in the record is checked before anything is written: PostgreSQL would refuse a NUL
+    or an over-long value with a database error, and a newline would forge a line of an export."""
+    with pytest.raises(InvalidInput, match=message), platform.unit_of_work(operator) as ctx:
+        service.label_content(ctx, data=samples["photo.png"], visible=False, **{field: value})
+    assert count_rows(platform, GenerationRecord) == 0
+    with platform.unit_of_work(operator) as ctx:  # printable text of any script is a reference
+        service.label_content(ctx, data=samples["photo.png"], visible=False, user="用户 42 – ünïcode")
+    assert count_rows(platform, GenerationRecord) == 1

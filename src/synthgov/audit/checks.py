@@ -5,10 +5,12 @@ authentication). Split from ``service`` (appending and proving) by role."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -31,8 +33,8 @@ from synthgov.audit.signing import verify_tree_head
 from synthgov.context import Ctx
 from synthgov.permissions import require
 
-__all__ = ["LogVerification", "RowCheck", "TrustedCheckpoint", "_tree", "check_row", "row_matches_entry",
-           "verify_log"]
+__all__ = ["LogVerification", "RowCheck", "TrustedCheckpoint", "_tree", "check_row", "preload_rows",
+           "row_matches_entry", "verify_log"]
 
 
 # -- verifying the whole log ----------------------------------------------------------------------
@@ -270,8 +272,12 @@ def _binding_problem(ctx: Ctx, row: Any) -> tuple[bytes | None, str | None]:
     """(the entry's leaf hash, what is wrong or None) for one bound row against its log entry."""
     name, idx = row.__tablename__, row.log_index
     _, tree = ctx.memo("audit-state", lambda: _state(ctx))  # only its hash functions are used here
-    table = _table(AuditEvent)
-    entry = ctx.session.execute(select(table.c.leaf, table.c.leaf_hash).where(table.c.idx == idx)).first()
+    entry = _entries(ctx).get(idx)
+    if entry is None:
+        table = _table(AuditEvent)
+        entry = ctx.session.execute(select(table.c.leaf, table.c.leaf_hash).where(table.c.idx == idx)).first()
+        if entry is not None:
+            _entries(ctx)[idx] = entry  # entries are written once: what was read stays true
     if entry is None or entry.leaf is None:
         return None, f"its log entry {idx} is missing"
     if tree.leaf(entry.leaf.encode()) != entry.leaf_hash:
@@ -286,6 +292,33 @@ def _binding_problem(ctx: Ctx, row: Any) -> tuple[bytes | None, str | None]:
     if binding.get("digest") != row_digest(tree.h, name, values):
         return entry.leaf_hash, f"the row was changed after log entry {idx} was written"
     return entry.leaf_hash, None
+
+
+def _entries(ctx: Ctx) -> dict[int, Any]:
+    """The log entries (leaf, leaf hash) this unit of work has read, by index."""
+    found: dict[int, Any] = ctx.memo("audit-entries", dict)
+    return found
+
+
+def preload_rows(ctx: Ctx, rows: Iterable[Any], checkpoint: TrustedCheckpoint | None) -> None:
+    """Read what :func:`check_row` needs for a batch of rows in one query each: their log entries
+    and the stored hashes of their inclusion paths in ``checkpoint`` (``inspect`` of a folder). The
+    checks themselves are unchanged: they re-derive everything from what was read."""
+    wanted = sorted({row.log_index for row in rows if row.log_index is not None})
+    entries = _entries(ctx)
+    missing = [idx for idx in wanted if idx not in entries]
+    table = _table(AuditEvent)
+    for part in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+        for entry in ctx.session.execute(select(table.c.idx, table.c.leaf, table.c.leaf_hash)
+                                         .where(table.c.idx.in_(part))):
+            entries[entry.idx] = entry
+    if checkpoint is None or not wanted:
+        return
+    _, tree = ctx.memo("audit-state", lambda: _state(ctx))
+    size = checkpoint.size
+    with contextlib.suppress(ProofError):  # a hash is missing: each row's own check says which entry
+        ctx.memo("audit-node-store", lambda: NodeStore(ctx)).prefetch(
+            [partial(tree.inclusion_path, idx, size) for idx in wanted if idx < size])
 
 
 def row_matches_entry(ctx: Ctx, row: Any) -> bool:

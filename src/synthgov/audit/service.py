@@ -161,14 +161,26 @@ class NodeStore:
         self.cache: dict[int, bytes] = {}
 
     def run(self, compute: Callable[[Callable[[int, int], bytes]], object]):
+        if self.cache:  # prefetched (a batch): most computations need nothing more
+            try:
+                return compute(lambda lo, hi: self.cache[self._id(lo, hi)])
+            except KeyError:
+                pass
+        self.prefetch([compute])
+        return compute(lambda lo, hi: self.cache[self._id(lo, hi)])
+
+    def prefetch(self, computes: Iterable[Callable[[Callable[[int, int], bytes]], object]]) -> None:
+        """Fetch every stored hash the ``computes`` will ask for, in as few queries as the ids need
+        (a batch of inclusion paths: one query, not one per path); ProofError if any is missing."""
         wanted: set[int] = set()
 
         def record_id(lo: int, hi: int) -> bytes:
             wanted.add(self._id(lo, hi))
             return b"\x00" * 32
 
-        compute(record_id)  # dry run: which nodes does it need?
-        missing = [i for i in wanted if i not in self.cache]
+        for compute in computes:
+            compute(record_id)  # dry run: which nodes does it need?
+        missing = sorted(i for i in wanted if i not in self.cache)
         table = _table(AuditNode)
         conn = self.session.connection()
         for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
@@ -176,7 +188,6 @@ class NodeStore:
         absent = [i for i in wanted if i not in self.cache]
         if absent:
             raise ProofError(f"{len(absent)} stored subtree hashes are missing; run `synthgov audit verify`")
-        return compute(lambda lo, hi: self.cache[self._id(lo, hi)])
 
     @staticmethod
     def _id(lo: int, hi: int) -> int:

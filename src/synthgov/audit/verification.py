@@ -5,6 +5,7 @@ rotations it records. Everything checked is re-derived; nothing is taken from a 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -68,9 +69,19 @@ def latest_trusted(platform: Platform) -> checks.TrustedCheckpoint | None:
     """The newest checkpoint of the checkpoint file whose signature verifies (for ``records show``
     and ``inspect``: is this record's entry in a checkpoint that left the database?)."""
     policy = platform.policy(AuditPolicy)
+    try:
+        stat = os.stat(policy.checkpoint_file)
+        seen: tuple | None = (str(policy.checkpoint_file), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        seen = None
+    cached = platform.caches.get("latest-trusted-checkpoint")
+    if seen is not None and cached is not None and cached[0] == seen:
+        return cached[1]  # the file is as it was when its signatures were checked: the same answer
     found = trusted_checkpoints(CheckpointFile(policy.checkpoint_file).read(), str(policy.checkpoint_file),
                                 log_verifiers(platform), [])
-    return max(found, key=lambda c: c.size) if found else None
+    latest = max(found, key=lambda c: c.size) if found else None
+    platform.caches["latest-trusted-checkpoint"] = (seen, latest)
+    return latest
 
 
 def verify(platform: Platform, actor: Actor, *, sources: list[str] = (),  # type: ignore[assignment]

@@ -9,6 +9,8 @@ import typer
 
 from synthgov.cli.batch import Exclude, Include, Jobs
 
+TASK = "synthgov.labeling.service.label_files"  # a batch worker's task (synthgov.cli.batch.run)
+
 app = typer.Typer(help="Apply GB 45438 labels to generated content.", no_args_is_help=True)
 
 
@@ -85,6 +87,8 @@ def _label_many(sources: list[Path], folder: Path, *, user: str | None, visible:
                 overwrite: bool, as_json: bool, jsonl: str | None, include: list[str], exclude: list[str],
                 jobs: int) -> None:
     from synthgov.cli import batch
+
+    batch.warm(TASK, jobs)
     from synthgov.cli.common import err_console, exit_with, operator, out_console, platform, print_json
     from synthgov.errors import InvalidInput
 
@@ -111,7 +115,7 @@ def _label_many(sources: list[Path], folder: Path, *, user: str | None, visible:
                  "watermark": watermark, "overwrite": overwrite, "actor": operator().id}
                 for destination, source in targets.items()]
         results = batch.drive(
-            batch.run("synthgov.labeling.service.label_files", todo, jobs=jobs, chunk=batch.LABEL_GROUP,
+            batch.run(TASK, todo, jobs=jobs, chunk=batch.LABEL_GROUP,
                       data_dir=plat.settings.data_dir, database_url=plat.settings.database_url, platform=plat),
             len(todo), "labeling", batch.JsonLines(jsonl), dict)
     counts = {status: sum(1 for r in results if r["status"] == status) for status in ("labeled", "skipped",

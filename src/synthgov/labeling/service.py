@@ -71,6 +71,18 @@ def check_extension(ctx: Ctx, name: str | None, fmt: FormatInfo, role: str = "in
         )
 
 
+def check_reference(name: str, value: str | None, limit: int) -> None:
+    """A caller's text kept in the record (None: not given): 1 to ``limit`` characters and no
+    control character (PostgreSQL refuses a NUL, its column a longer value; a newline would let a
+    reference pose as another line of a log or an export)."""
+    if value is None:
+        return
+    if not 0 < len(value) <= limit:
+        raise InvalidInput(f"{name} must be 1 to {limit} characters")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise InvalidInput(f"{name} must not hold control characters")
+
+
 def _metadata_label(ctx: Ctx, produce_id: str) -> AigcLabel:
     producer = ctx.platform.provider.code
     signer = ctx.platform.keys.label_signer
@@ -105,8 +117,7 @@ def label_content(
     check_content(data, policy.max_input_bytes)
     request_digest = None
     if idempotency_key is not None:
-        if not 0 < len(idempotency_key) <= 255:
-            raise InvalidInput("Idempotency-Key must be 1 to 255 characters")
+        check_reference("Idempotency-Key", idempotency_key, 255)
         params = json.dumps([filename, user, visible, watermark, service, model]).encode()
         request_digest = hashlib.sha256(hashlib.sha256(data).digest() + params).hexdigest()
         prior = ctx.session.get(IdempotentRequest, (ctx.actor.ref, idempotency_key))
@@ -141,8 +152,9 @@ def _make(ctx: Ctx, policy: LabelingPolicy, *, data: bytes, filename: str | None
     handler = ctx.registry.for_data(data)
     labeler = ctx.registry.capability(handler, Labeler, "cannot be labeled yet")
     check_extension(ctx, filename, handler.format_info(data[:64]))
-    if user is not None and not (0 < len(user) <= 256):
-        raise InvalidInput("user reference must be 1 to 256 characters")
+    check_reference("user reference", user, 256)
+    check_reference("service name", service, 128)
+    check_reference("model name", model, 128)
 
     produce_id = new_produce_id()
     label = _metadata_label(ctx, produce_id)

@@ -14,6 +14,10 @@ REQUIRED = ("modality", "name", "version", "accept", "format_info", "examples", 
 C = TypeVar("C")
 
 
+# the built-in handlers' modules (what a batch's fork server imports ahead of its workers)
+BUILTIN_MODULES = ("synthgov.modalities.image.handler",)
+
+
 def builtin_handlers() -> list[Any]:
     from synthgov.modalities.image import ImageHandler
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -130,17 +131,23 @@ def _spki(public_key, serialization) -> bytes:
 def verify_sm2(spki: bytes, message: bytes, der_signature: bytes) -> bool:
     """Verify an SM3withSM2 signature; tongsuopy when present, else the gmssl reference."""
     try:
-        hashes, serialization, ec = _tongsuo()
+        hashes, _, ec = _tongsuo()
     except ImportError:  # pragma: no cover - exercised where tongsuopy is absent
         return verify_sm2_reference(spki, message, der_signature)
     from tongsuopy.crypto.exceptions import InvalidSignature
 
     try:
-        key = serialization.load_der_public_key(spki)
-        key.verify(der_signature, message, ec.ECDSA(hashes.SM3()))
+        _public_key(spki).verify(der_signature, message, ec.ECDSA(hashes.SM3()))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+@lru_cache(maxsize=64)
+def _public_key(spki: bytes) -> Any:
+    """A parsed public key (a batch of labels carries a few producers' keys, each many times);
+    ValueError for a malformed one (not cached: lru_cache keeps only returns)."""
+    return _tongsuo()[1].load_der_public_key(spki)
 
 
 def verify_sm2_reference(spki: bytes, message: bytes, der_signature: bytes) -> bool:

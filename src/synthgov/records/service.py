@@ -7,20 +7,25 @@ learns that a file traces to a record, not who it was made for).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from synthgov.context import Ctx
 from synthgov.errors import NotFound
-from synthgov.fingerprints.index import FingerprintIndex, LinearIndex
 from synthgov.permissions import require
 from synthgov.records.models import GenerationRecord
 from synthgov.records.permissions import RecordsPermission
 from synthgov.records.schemas import RecordOut, RecordRef
 from synthgov.watermarking.models import WatermarkPayload
 
+if TYPE_CHECKING:
+    from synthgov.fingerprints.index import FingerprintIndex
+
 MAX_PRODUCE_ID = 128
+CONTENT_HITS = 10  # records per content hash a batch keeps (an input edited many times names many)
 
 
 def add(ctx: Ctx, record: GenerationRecord) -> GenerationRecord:
@@ -32,10 +37,67 @@ def add(ctx: Ctx, record: GenerationRecord) -> GenerationRecord:
     return record
 
 
+def _lookable(produce_id: str | None) -> bool:
+    """Whether a ProduceID read from a file could name a record at all (PostgreSQL refuses a NUL in
+    a query parameter, and no record's ProduceID holds one)."""
+    return produce_id is not None and 0 < len(produce_id) <= MAX_PRODUCE_ID and "\x00" not in produce_id
+
+
 def by_produce_id(ctx: Ctx, produce_id: str | None) -> GenerationRecord | None:
-    if not produce_id or len(produce_id) > MAX_PRODUCE_ID:
+    if not _lookable(produce_id):
         return None
+    known = _preloaded(ctx, "produce-id")
+    if produce_id in known:
+        found: GenerationRecord | None = known[produce_id]
+        return found
     return ctx.session.scalar(select(GenerationRecord).where(GenerationRecord.produce_id == produce_id))
+
+
+def _preloaded(ctx: Ctx, kind: str) -> dict[str, Any]:
+    """What :func:`preload` read for this unit of work: ``produce-id`` → record or None,
+    ``content`` → SHA-256 → id rows."""
+    found: dict[str, Any] = ctx.memo(("records-preloaded", kind), dict)
+    return found
+
+
+def preload(ctx: Ctx, *, produce_ids: Iterable[str | None], sha256s: Iterable[str]) -> None:
+    """Read, in one query each, the records a batch of files may trace to (by ProduceID and by
+    content hash) and what their log checks need, so that :func:`by_produce_id`, :func:`by_content`
+    and :func:`view` then answer each file without a query of their own (``inspect`` of a folder).
+    Only a lookup is saved: every answer is the one a query per file would give."""
+    from sqlalchemy import or_
+
+    from synthgov.audit.checks import preload_rows
+    from synthgov.audit.verification import latest_trusted
+
+    ids = sorted({p for p in produce_ids if p is not None and _lookable(p)} - _preloaded(ctx, "produce-id").keys())
+    by_id = _preloaded(ctx, "produce-id")
+    loaded: list[GenerationRecord] = []
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        by_id.update(dict.fromkeys(part))
+        for record in ctx.session.scalars(select(GenerationRecord).where(GenerationRecord.produce_id.in_(part))):
+            by_id[record.produce_id] = record
+            loaded.append(record)
+    digests = sorted(set(sha256s) - _preloaded(ctx, "content").keys())
+    content = _preloaded(ctx, "content")
+    for part in (digests[i : i + 250] for i in range(0, len(digests), 250)):
+        content.update({digest: [] for digest in part})
+        for hit in ctx.session.execute(
+                select(GenerationRecord.id, GenerationRecord.output_sha256, GenerationRecord.input_sha256,
+                       GenerationRecord.created_at)
+                .where(or_(GenerationRecord.output_sha256.in_(part), GenerationRecord.input_sha256.in_(part)))):
+            for digest in {hit.output_sha256, hit.input_sha256} & set(part):
+                content[digest].append(hit)
+    for digest, hits in content.items():  # what by_content answers from: its first 2 × its limit, by age
+        content[digest] = sorted(hits, key=lambda hit: hit.created_at)[:CONTENT_HITS]
+    rows = {r.id: r for r in loaded}
+    missing = sorted({hit.id for hits in content.values() for hit in hits} - rows.keys())
+    for part in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+        rows.update((r.id, r) for r in ctx.session.scalars(select(GenerationRecord)
+                                                           .where(GenerationRecord.id.in_(part))))
+    if rows and ctx.actor.can(RecordsPermission.RECORD_READ):
+        trusted = ctx.memo("latest-trusted-checkpoint", lambda: latest_trusted(ctx.platform))
+        preload_rows(ctx, rows.values(), trusted)
 
 
 def by_watermark(ctx: Ctx, *, scheme: str, payload: str) -> GenerationRecord | None:
@@ -49,10 +111,14 @@ def by_content(ctx: Ctx, *, sha256: str, limit: int = 5) -> list[tuple[str, Gene
     """Records this exact content (SHA-256) was the ``"output"`` or the ``"input"`` of, outputs first."""
     from sqlalchemy import or_
 
-    hits = ctx.session.execute(  # one query for the ids (both columns indexed); the records from the session,
-        select(GenerationRecord.id, GenerationRecord.output_sha256, GenerationRecord.input_sha256)  # where the
-        .where(or_(GenerationRecord.output_sha256 == sha256, GenerationRecord.input_sha256 == sha256))  # label's
-        .order_by(GenerationRecord.created_at).limit(2 * limit)).all()  # trace usually loaded them already
+    known = _preloaded(ctx, "content")
+    if sha256 in known and 2 * limit <= CONTENT_HITS:
+        hits = known[sha256][: 2 * limit]
+    else:
+        hits = ctx.session.execute(  # one query for the ids (both columns indexed); the records from the session,
+            select(GenerationRecord.id, GenerationRecord.output_sha256, GenerationRecord.input_sha256)  # where the
+            .where(or_(GenerationRecord.output_sha256 == sha256, GenerationRecord.input_sha256 == sha256))  # label's
+            .order_by(GenerationRecord.created_at).limit(2 * limit)).all()  # trace usually loaded them already
     rows = [(hit, ctx.session.get(GenerationRecord, hit.id)) for hit in hits]
     outputs = [("output", r) for hit, r in rows if r is not None and hit.output_sha256 == sha256][:limit]
     return outputs + [("input", r) for hit, r in rows if r is not None and hit.input_sha256 == sha256][:limit]
@@ -96,6 +162,8 @@ class FingerprintMatch:
 
 def fingerprint_index(ctx: Ctx, *, modality: str) -> FingerprintIndex:
     """The stored fingerprints of one modality's records (the linear reference index)."""
+    from synthgov.fingerprints.index import LinearIndex  # numpy: only where a fingerprint is searched
+
     rows = ctx.session.execute(
         select(GenerationRecord.id, GenerationRecord.fingerprint).where(
             GenerationRecord.modality == modality, GenerationRecord.fingerprint.is_not(None))

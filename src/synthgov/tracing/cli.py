@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from synthgov.records.schemas import RecordOut, RecordRef
     from synthgov.tracing.schemas import Inspection
 
+TASK = "synthgov.tracing.service.inspect_files"
 STYLE = {"labeled": "green", "nonconformant": "yellow", "unlabeled": "dim", "error": "red"}
 VERDICT_STYLE = {"valid": "green", "integrity-only": "yellow", "tampered": "bold red", "unsigned": "dim"}
 
@@ -37,6 +38,8 @@ def inspect(
     and the fingerprint. Folders are searched recursively; a file that cannot be read is reported and
     the rest go on. Exit 1 if any file could not be read."""
     from synthgov.cli import batch
+
+    batch.warm(TASK, jobs)
     from synthgov.cli.common import exit_with, operator, platform, print_json
     from synthgov.tracing.schemas import Status
 
@@ -47,7 +50,7 @@ def inspect(
                 for i in items if str(i.path) not in done]
         sink = batch.JsonLines(str(resume) if resume else jsonl)
         results = batch.drive(
-            batch.run("synthgov.tracing.service.inspect_files", todo, jobs=jobs, chunk=batch.CHUNK,
+            batch.run(TASK, todo, jobs=jobs, chunk=batch.CHUNK,
                       data_dir=plat.settings.data_dir, database_url=plat.settings.database_url,
                       platform=plat),
             len(todo), "inspecting", sink, lambda r: r.to_dict())

@@ -19,8 +19,13 @@ class Status(StrEnum):
     ERROR = "error"  # the file could not be read
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def jsonable(value: Any) -> Any:
     """Dataclasses, pydantic models, enums, bytes and containers as JSON values."""
+    if value is None or type(value) in _PLAIN:  # most values of a result: nothing to convert
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if is_dataclass(value) and not isinstance(value, type):

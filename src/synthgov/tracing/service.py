@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthgov.context import Ctx
 from synthgov.errors import CorruptMedia, SynthgovError, WatermarkUnsupported
 from synthgov.inputs import check_content
-from synthgov.modalities.base import Fingerprinter, Handler, MetadataReader, Watermarker
+from synthgov.modalities.base import Fingerprinter, Handler, MetadataReader, MetadataReport, Watermarker
 from synthgov.permissions import require
 from synthgov.provenance.label import signed_message
 from synthgov.provenance.signing import SignatureCheck, SignatureVerdict, check_security_data
@@ -40,18 +41,32 @@ def _check(reserved: str, message: bytes, pinned: set[str]) -> SignatureCheck:
     return check_security_data(reserved, message, pinned)
 
 
-def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False,
-                    search: bool = True) -> Inspection:
-    """Read and verify every label in ``data``; trace it by watermark, then by fingerprint, when the
-    metadata does not lead to a record (or always, with ``deep``; never, with ``search=False``: the
-    metadata alone, as a generic reader would). Bad input raises a SynthgovError."""
+@dataclass(frozen=True)
+class _Reading:
+    """A file's labels as read, before anything is looked up (a batch reads all its files first)."""
+
+    handler: Handler
+    report: MetadataReport
+    digest: str
+
+
+def _read(ctx: Ctx, data: bytes) -> _Reading:
     require(ctx.actor, TracingPermission.INSPECT)
-    policy = ctx.policy(TracingPolicy)
-    check_content(data, policy.max_input_bytes)
+    check_content(data, ctx.policy(TracingPolicy).max_input_bytes)
     handler = ctx.registry.for_data(data)
     reader = ctx.registry.capability(handler, MetadataReader, "has no metadata-label reader yet")
-    report = reader.read_labels(data)
-    digest = hashlib.sha256(data).hexdigest()
+    return _Reading(handler, reader.read_labels(data), hashlib.sha256(data).hexdigest())
+
+
+def inspect_content(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False,
+                    search: bool = True, reading: _Reading | None = None) -> Inspection:
+    """Read and verify every label in ``data``; trace it by watermark, then by fingerprint, when the
+    metadata does not lead to a record (or always, with ``deep``; never, with ``search=False``: the
+    metadata alone, as a generic reader would). Bad input raises a SynthgovError. ``reading`` is
+    what :func:`_read` made of ``data`` already (a batch)."""
+    reading = reading or _read(ctx, data)
+    policy = ctx.policy(TracingPolicy)
+    handler, report, digest = reading.handler, reading.report, reading.digest
     pinned = ctx.platform.keys.pinned_key_ids
     findings = []
     for found in report.labels:
@@ -151,14 +166,18 @@ def _weak_mark_notes(found: list[RecordOut | RecordRef | None]) -> list[str]:
 
 
 def inspect_or_error(ctx: Ctx, *, data: bytes, name: str | None = None, deep: bool = False,
-                     search: bool = True) -> Inspection:
+                     search: bool = True, reading: _Reading | None = None) -> Inspection:
     """Like :func:`inspect_content`, but a bad file becomes an ``error`` entry (for batches)."""
     try:
-        return inspect_content(ctx, data=data, name=name, deep=deep, search=search)
+        return inspect_content(ctx, data=data, name=name, deep=deep, search=search, reading=reading)
     except SynthgovError as exc:
-        if exc.status in (401, 403):
-            raise
-        return Inspection(name=name, status=Status.ERROR, error=str(exc))
+        return _error(name, exc)
+
+
+def _error(name: str | None, exc: SynthgovError) -> Inspection:
+    if exc.status in (401, 403):
+        raise exc
+    return Inspection(name=name, status=Status.ERROR, error=str(exc))
 
 
 def read_watermark(ctx: Ctx, *, data: bytes, handler: Watermarker) -> WatermarkFinding:
@@ -185,9 +204,14 @@ def find_by_fingerprint(ctx: Ctx, *, data: bytes, handler: Handler, limit: int =
     return [FingerprintFinding(m.distance, m.variant, records.view(ctx, m.record)) for m in matches]
 
 
+BATCH_BYTES = 64 << 20  # a batch's files are held in memory from reading to judging: at most about this much
+
+
 def inspect_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[Inspection]:
     """A batch worker's task (``synthgov inspect PATH...``): each item is ``{"path", "actor", "deep",
-    "search"}``; one unit of work for the chunk, a bad file an ``error`` result."""
+    "search"}``; one unit of work for the chunk, a bad file an ``error`` result. The files are read
+    first (up to ``BATCH_BYTES`` at a time), then the records they name are looked up together
+    (:func:`records.preload`: one query for the lot, not several per file), then each is judged."""
     from pathlib import Path
 
     from synthgov.inputs import read_input
@@ -196,10 +220,31 @@ def inspect_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[I
     actor = Actor.operator(items[0]["actor"]) if items else Actor.operator()
     with platform.unit_of_work(actor) as ctx:
         limit = ctx.policy(TracingPolicy).max_input_bytes
-        for item in items:
+        batch: list[tuple[dict[str, Any], bytes, _Reading | Inspection]] = []
+        held = 0
+        for n, item in enumerate(items):
             try:
                 data = read_input(Path(item["path"]), limit)
             except SynthgovError as exc:
-                yield Inspection(name=item["path"], status=Status.ERROR, error=str(exc))
-                continue
-            yield inspect_or_error(ctx, data=data, name=item["path"], deep=item["deep"], search=item["search"])
+                batch.append((item, b"", _error(item["path"], exc)))
+            else:
+                try:
+                    batch.append((item, data, _read(ctx, data)))
+                except SynthgovError as exc:
+                    batch.append((item, b"", _error(item["path"], exc)))
+                held += len(data)
+            if held >= BATCH_BYTES or n == len(items) - 1:
+                yield from _judge_batch(ctx, batch)
+                batch, held = [], 0
+
+
+def _judge_batch(ctx: Ctx, batch: list[tuple[dict[str, Any], bytes, _Reading | Inspection]]) -> Iterator[Inspection]:
+    readings = [reading for _, _, reading in batch if isinstance(reading, _Reading)]
+    records.preload(ctx, produce_ids=[found.parsed.get("ProduceID") for r in readings for found in r.report.labels],
+                    sha256s=[r.digest for r in readings])
+    for item, data, reading in batch:
+        if isinstance(reading, Inspection):
+            yield reading
+        else:
+            yield inspect_or_error(ctx, data=data, name=item["path"], deep=item["deep"], search=item["search"],
+                                   reading=reading)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class ConvolutionalCode:
         return len(self.polys) * (info_bits + self.constraint - 1)
 
     def encode(self, bits: list[int]) -> np.ndarray:
+        import numpy as np
         out: list[int] = []
         state, mask = 0, (1 << self.constraint) - 1
         for b in [*bits, *[0] * (self.constraint - 1)]:
@@ -34,6 +37,7 @@ class ConvolutionalCode:
     @cached_property
     def _trellis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each next state: its two predecessor states, the input bit, and both branch outputs."""
+        import numpy as np
         k = self.constraint
         n_states = 1 << (k - 1)
         nxt = np.arange(n_states)
@@ -52,6 +56,7 @@ class ConvolutionalCode:
         0 -> +1). Parallel list decoding: every state keeps its ``size`` best paths. A MAC then picks
         the right one, which gains about half a decibel over the single best path; each extra
         candidate costs one more chance of 2^-mac_bits for a wrong word to pass."""
+        import numpy as np
         pred, bit, out = self._trellis
         n_states = pred.shape[0]
         steps = np.asarray(soft, dtype=np.float64).reshape(-1, len(self.polys))

@@ -9,9 +9,13 @@ queries go through the same reduction.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 MAX_SIDE = 256
 MATCH_DISTANCE = 31
@@ -24,12 +28,14 @@ def _pixels(data: bytes) -> np.ndarray:
 
 
 def _reduced(im: Image.Image) -> np.ndarray:
+    import numpy as np
     im = im.convert("RGB")
     im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(im)
 
 
 def _pack(bits) -> bytes:
+    import numpy as np
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
 
 

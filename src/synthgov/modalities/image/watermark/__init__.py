@@ -19,18 +19,31 @@ The payload, its MAC, the code and the list decoder are the shared ones (``water
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synthgov.modalities.image.watermark.config import CODEC, DEFAULT, ImageWatermarkConfig
-from synthgov.modalities.image.watermark.detection import Detection, detect
-from synthgov.modalities.image.watermark.embedding import embed, embed_reported
 from synthgov.watermarking.falsepositives import FalsePositiveBudget
-from synthgov.watermarking.payload import DecodeStats
 from synthgov.watermarking.scheme import MarkStrength, Reading, TooSmall, Unmarkable
 
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from synthgov.modalities.image.watermark.detection import Detection, detect
+    from synthgov.modalities.image.watermark.embedding import embed, embed_reported
+    from synthgov.watermarking.payload import DecodeStats
+
 SCHEME = "image/keyed-ss-v2"
+# the embedder and the detector (numpy, SciPy) load on first use: a command that reads only
+# metadata labels never pays for them
+_LAZY = {"Detection": "detection", "detect": "detection", "embed": "embedding", "embed_reported": "embedding"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ImageWatermark:
@@ -47,12 +60,18 @@ class ImageWatermark:
         return self.config.budget
 
     def embed(self, host: Image.Image, key: bytes, payload: int) -> Image.Image:
+        from synthgov.modalities.image.watermark.embedding import embed
+
         return embed(host, key, payload, self.config)
 
     def embed_reported(self, host: Image.Image, key: bytes, payload: int) -> tuple[Image.Image, MarkStrength]:
+        from synthgov.modalities.image.watermark.embedding import embed_reported
+
         return embed_reported(host, key, payload, self.config)
 
     def detect(self, host: Image.Image, key: bytes, *, stats: DecodeStats | None = None) -> Reading | None:
+        from synthgov.modalities.image.watermark.detection import detect
+
         found = detect(host, key, self.config, stats=stats)
         if found is None:
             return None
