@@ -192,3 +192,22 @@ def test_the_leaf_is_the_canonical_json_and_verification_takes_the_fast_path(pla
             columns = (r.idx, r.kind, r.at, r.actor, r.subject, r.leaf, r.private, r.leaf_hash, r.purged_at)
             assert _fast_check(tree, columns) == (True, fields.get("row"))
         assert json.loads(rows[1].leaf)["row"]["table"] == "generation_records"
+
+
+@pytest.mark.parametrize(("subject", "kind", "reason", "message"), [
+    ("a\x00b", None, "r", "hold subject must not hold control characters"),
+    ("s" * 129, None, "r", "hold subject must be 1 to 128 characters"),
+    (None, "k" * 65, "r", "hold event kind must be 1 to 64 characters"),
+    ("s", None, "court\x00order", "hold reason must not hold control characters"),
+])
+def test_a_hostile_hold_is_refused_before_anything_is_written(platform, operator, subject, kind, reason, message):
+    with pytest.raises(InvalidInput, match=message), platform.unit_of_work(operator) as ctx:
+        service.place_hold(ctx, subject=subject, kind=kind, reason=reason)
+    with platform.unit_of_work(operator) as ctx:
+        assert service.list_holds(ctx) == []
+        held = service.place_hold(ctx, subject="s", kind=None, reason="court order 42\nsecond line, kept")
+    assert held.reason.endswith("kept")
+    from synthgov.errors import NotFound
+
+    with pytest.raises(NotFound), platform.unit_of_work(operator) as ctx:
+        service.release_hold(ctx, hold_id="h\x00")

@@ -66,3 +66,19 @@ def test_names_are_bounded(platform, operator):
         for name in ("", "x" * 129):
             with pytest.raises(InvalidInput):
                 create_api_key(ctx, name=name)
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "two\nlines", "n" * 129, ""])
+def test_a_hostile_key_name_is_refused_before_anything_is_written(platform, operator, name):
+    with pytest.raises(InvalidInput, match="key name must"), platform.unit_of_work(operator) as ctx:
+        create_api_key(ctx, name=name)
+    with platform.unit_of_work(operator) as ctx:
+        assert list_api_keys(ctx) == []
+
+
+@pytest.mark.parametrize("key_id", ["a\x00b", "k" * 40])
+def test_an_id_that_cannot_name_a_key_is_simply_not_found(platform, operator, key_id):
+    with pytest.raises(NotFound), platform.unit_of_work(operator) as ctx:
+        revoke_api_key(ctx, key_id=key_id)
+    with pytest.raises(Unauthenticated), platform.unit_of_work(Actor(ActorKind.SYSTEM, "auth")) as ctx:
+        authenticate(ctx, token=f"sg_{key_id}_secret")

@@ -28,6 +28,7 @@ from synthgov.audit.signing import SignedTreeHead, sign_tree_head
 from synthgov.context import Ctx
 from synthgov.errors import InvalidInput, NotFound
 from synthgov.events import Event
+from synthgov.inputs import check_text, lookable
 from synthgov.permissions import require
 
 LEVEL_SHIFT = 48
@@ -397,6 +398,9 @@ def place_hold(ctx: Ctx, *, subject: str | None, kind: str | None, reason: str) 
     require(ctx.actor, AuditPermission.AUDIT_MANAGE)
     if not (subject or kind) or not reason:
         raise InvalidInput("a hold needs a subject or an event kind, and a reason")
+    check_text("hold subject", subject, 128)
+    check_text("hold event kind", kind, 64)
+    check_text("hold reason", reason, 4000, lines=True)
     hold = AuditHold(id=secrets.token_hex(6), subject=subject, kind=kind, reason=reason, created_at=ctx.clock(),
                      created_by=ctx.actor.ref)
     ctx.session.add(hold)
@@ -406,7 +410,7 @@ def place_hold(ctx: Ctx, *, subject: str | None, kind: str | None, reason: str) 
 
 def release_hold(ctx: Ctx, *, hold_id: str) -> AuditHold:
     require(ctx.actor, AuditPermission.AUDIT_MANAGE)
-    hold = ctx.session.get(AuditHold, hold_id)
+    hold = ctx.session.get(AuditHold, hold_id) if lookable(hold_id, 16) else None
     if hold is None:
         raise NotFound(f"no hold {hold_id!r}")
     if hold.released_at is None:

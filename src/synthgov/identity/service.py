@@ -16,6 +16,7 @@ from synthgov.errors import InvalidInput, NotFound, Unauthenticated
 from synthgov.identity.events import ApiKeyCreated, ApiKeyRevoked
 from synthgov.identity.models import ApiKey
 from synthgov.identity.permissions import IdentityPermission
+from synthgov.inputs import check_text, lookable
 from synthgov.permissions import Actor, ActorKind, require
 
 PREFIX = "sg"
@@ -33,7 +34,8 @@ def _digest(token: str) -> str:
 
 def create_api_key(ctx: Ctx, *, name: str, permissions: list[str] | None = None) -> NewKey:
     require(ctx.actor, IdentityPermission.APIKEY_MANAGE)
-    if not name or len(name) > 128:
+    check_text("key name", name or None, 128)
+    if not name:
         raise InvalidInput("key name must be 1 to 128 characters")
     domains = ctx.platform.domains
     try:
@@ -64,7 +66,7 @@ def list_api_keys(ctx: Ctx) -> list[ApiKey]:
 
 def revoke_api_key(ctx: Ctx, *, key_id: str) -> ApiKey:
     require(ctx.actor, IdentityPermission.APIKEY_MANAGE)
-    row = ctx.session.get(ApiKey, key_id)
+    row = ctx.session.get(ApiKey, key_id) if lookable(key_id, 16) else None
     if row is None:
         raise NotFound(f"no API key {key_id!r}")
     if row.revoked_at is None:
@@ -76,7 +78,7 @@ def revoke_api_key(ctx: Ctx, *, key_id: str) -> ApiKey:
 def authenticate(ctx: Ctx, *, token: str) -> Actor:
     """Resolve a bearer token to an actor; any failure is the same 401."""
     parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX or len(token) > 200:
+    if len(parts) != 3 or parts[0] != PREFIX or len(token) > 200 or not lookable(parts[1], 16):
         raise Unauthenticated("invalid API key")
     row = ctx.session.get(ApiKey, parts[1])
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _digest(token)):

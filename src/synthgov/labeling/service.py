@@ -24,7 +24,7 @@ from synthgov.audit import service as audit
 from synthgov.context import Ctx
 from synthgov.errors import Conflict, InvalidInput
 from synthgov.files import folder_of
-from synthgov.inputs import check_content, read_input
+from synthgov.inputs import check_content, check_text, read_input
 from synthgov.labeling.events import ContentLabeled
 from synthgov.labeling.models import IdempotentRequest
 from synthgov.labeling.outputs import PendingOutput, Recovered, file_mode, recover
@@ -71,18 +71,6 @@ def check_extension(ctx: Ctx, name: str | None, fmt: FormatInfo, role: str = "in
         )
 
 
-def check_reference(name: str, value: str | None, limit: int) -> None:
-    """A caller's text kept in the record (None: not given): 1 to ``limit`` characters and no
-    control character (PostgreSQL refuses a NUL, its column a longer value; a newline would let a
-    reference pose as another line of a log or an export)."""
-    if value is None:
-        return
-    if not 0 < len(value) <= limit:
-        raise InvalidInput(f"{name} must be 1 to {limit} characters")
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
-        raise InvalidInput(f"{name} must not hold control characters")
-
-
 def _metadata_label(ctx: Ctx, produce_id: str) -> AigcLabel:
     producer = ctx.platform.provider.code
     signer = ctx.platform.keys.label_signer
@@ -117,7 +105,7 @@ def label_content(
     check_content(data, policy.max_input_bytes)
     request_digest = None
     if idempotency_key is not None:
-        check_reference("Idempotency-Key", idempotency_key, 255)
+        check_text("Idempotency-Key", idempotency_key, 255)
         params = json.dumps([filename, user, visible, watermark, service, model]).encode()
         request_digest = hashlib.sha256(hashlib.sha256(data).digest() + params).hexdigest()
         prior = ctx.session.get(IdempotentRequest, (ctx.actor.ref, idempotency_key))
@@ -152,9 +140,9 @@ def _make(ctx: Ctx, policy: LabelingPolicy, *, data: bytes, filename: str | None
     handler = ctx.registry.for_data(data)
     labeler = ctx.registry.capability(handler, Labeler, "cannot be labeled yet")
     check_extension(ctx, filename, handler.format_info(data[:64]))
-    check_reference("user reference", user, 256)
-    check_reference("service name", service, 128)
-    check_reference("model name", model, 128)
+    check_text("user reference", user, 256)
+    check_text("service name", service, 128)
+    check_text("model name", model, 128)
 
     produce_id = new_produce_id()
     label = _metadata_label(ctx, produce_id)

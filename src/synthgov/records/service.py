@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from synthgov.context import Ctx
 from synthgov.errors import NotFound
+from synthgov.inputs import lookable
 from synthgov.permissions import require
 from synthgov.records.models import GenerationRecord
 from synthgov.records.permissions import RecordsPermission
@@ -37,14 +38,8 @@ def add(ctx: Ctx, record: GenerationRecord) -> GenerationRecord:
     return record
 
 
-def _lookable(produce_id: str | None) -> bool:
-    """Whether a ProduceID read from a file could name a record at all (PostgreSQL refuses a NUL in
-    a query parameter, and no record's ProduceID holds one)."""
-    return produce_id is not None and 0 < len(produce_id) <= MAX_PRODUCE_ID and "\x00" not in produce_id
-
-
 def by_produce_id(ctx: Ctx, produce_id: str | None) -> GenerationRecord | None:
-    if not _lookable(produce_id):
+    if not lookable(produce_id, MAX_PRODUCE_ID):
         return None
     known = _preloaded(ctx, "produce-id")
     if produce_id in known:
@@ -64,13 +59,15 @@ def preload(ctx: Ctx, *, produce_ids: Iterable[str | None], sha256s: Iterable[st
     """Read, in one query each, the records a batch of files may trace to (by ProduceID and by
     content hash) and what their log checks need, so that :func:`by_produce_id`, :func:`by_content`
     and :func:`view` then answer each file without a query of their own (``inspect`` of a folder).
-    Only a lookup is saved: every answer is the one a query per file would give."""
+    Only a lookup is saved: every answer is the one a query per file would give, in a unit of work
+    that reads (what it read is kept until the unit ends: a record added after would not be seen)."""
     from sqlalchemy import or_
 
     from synthgov.audit.checks import preload_rows
     from synthgov.audit.verification import latest_trusted
 
-    ids = sorted({p for p in produce_ids if p is not None and _lookable(p)} - _preloaded(ctx, "produce-id").keys())
+    ids = sorted({p for p in produce_ids if p is not None and lookable(p, MAX_PRODUCE_ID)}
+                 - _preloaded(ctx, "produce-id").keys())
     by_id = _preloaded(ctx, "produce-id")
     loaded: list[GenerationRecord] = []
     for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
