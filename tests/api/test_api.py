@@ -141,3 +141,27 @@ def test_audit_tree_head_and_proofs(api, auditor, samples):
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     assert auditor.get("/v1/audit/proofs/inclusion", params={"index": -1}).status_code == 422
     assert auditor.get("/v1/audit/tree-head", params={"size": 3}).status_code == 404
+
+
+def test_the_server_loads_the_heavy_backends_at_start_not_on_a_first_request(platform):
+    """A command that reads only metadata starts without numpy and the watermark code; a server
+    loads them before it serves, so no request pays for the imports (a fresh process: this one
+    has them already)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from synthgov.api import create_app\n"
+        "from synthgov.bootstrap import open_platform\n"
+        "from synthgov.config import load_settings\n"
+        "platform = open_platform(load_settings(data_dir=sys.argv[1], database_url=sys.argv[2]))\n"
+        "before = 'numpy' in sys.modules\n"
+        "with TestClient(create_app(platform)):\n"
+        "    print(before, 'numpy' in sys.modules, 'synthgov.modalities.image.watermark.detection' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(platform.settings.data_dir),
+                          platform.settings.database_url or ""], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True"]

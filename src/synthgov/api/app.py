@@ -34,6 +34,10 @@ def create_app(platform: Platform, *, owns_platform: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # periodic duties (checkpoints) while the server runs
+        for handler in platform.registry.handlers:  # heavy backends load now, not on a first request
+            warm_up = getattr(handler, "warm_up", None)
+            if callable(warm_up):
+                warm_up()
         try:
             with platform.run_periodic():
                 yield

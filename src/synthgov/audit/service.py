@@ -398,8 +398,8 @@ def place_hold(ctx: Ctx, *, subject: str | None, kind: str | None, reason: str) 
     require(ctx.actor, AuditPermission.AUDIT_MANAGE)
     if not (subject or kind) or not reason:
         raise InvalidInput("a hold needs a subject or an event kind, and a reason")
-    check_text("hold subject", subject, 128)
-    check_text("hold event kind", kind, 64)
+    check_text("hold subject", subject or None, 128)
+    check_text("hold event kind", kind or None, 64)
     check_text("hold reason", reason, 4000, lines=True)
     hold = AuditHold(id=secrets.token_hex(6), subject=subject, kind=kind, reason=reason, created_at=ctx.clock(),
                      created_by=ctx.actor.ref)

@@ -141,8 +141,8 @@ def _make(ctx: Ctx, policy: LabelingPolicy, *, data: bytes, filename: str | None
     labeler = ctx.registry.capability(handler, Labeler, "cannot be labeled yet")
     check_extension(ctx, filename, handler.format_info(data[:64]))
     check_text("user reference", user, 256)
-    check_text("service name", service, 128)
-    check_text("model name", model, 128)
+    check_text("service name", service or None, 128)  # empty: the configured name, as before
+    check_text("model name", model or None, 128)
 
     produce_id = new_produce_id()
     label = _metadata_label(ctx, produce_id)

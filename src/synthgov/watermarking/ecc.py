@@ -27,6 +27,7 @@ class ConvolutionalCode:
 
     def encode(self, bits: list[int]) -> np.ndarray:
         import numpy as np
+
         out: list[int] = []
         state, mask = 0, (1 << self.constraint) - 1
         for b in [*bits, *[0] * (self.constraint - 1)]:
@@ -38,6 +39,7 @@ class ConvolutionalCode:
     def _trellis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each next state: its two predecessor states, the input bit, and both branch outputs."""
         import numpy as np
+
         k = self.constraint
         n_states = 1 << (k - 1)
         nxt = np.arange(n_states)
@@ -57,6 +59,7 @@ class ConvolutionalCode:
         the right one, which gains about half a decibel over the single best path; each extra
         candidate costs one more chance of 2^-mac_bits for a wrong word to pass."""
         import numpy as np
+
         pred, bit, out = self._trellis
         n_states = pred.shape[0]
         steps = np.asarray(soft, dtype=np.float64).reshape(-1, len(self.polys))

@@ -62,6 +62,7 @@ class PayloadCodec:
     def symbols(self, key: bytes, payload: int) -> np.ndarray:
         """The coded payload as antipodal symbols (bit 0 -> +1, bit 1 -> -1), float32."""
         import numpy as np
+
         self.check_payload(payload)
         info = _bits(payload, self.payload_bits) + _bits(self.mac(key, payload), self.mac_bits)
         return 1.0 - 2.0 * self.code.encode(info).astype(np.float32)
@@ -70,6 +71,7 @@ class PayloadCodec:
                stats: DecodeStats | None = None) -> int | None:
         """The payload whose MAC checks among the ``list_size`` best words for these soft symbols."""
         import numpy as np
+
         norm = soft / (float(np.std(soft)) + 1e-9)
         if stats is not None:
             stats.decodes += 1

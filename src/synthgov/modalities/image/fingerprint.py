@@ -29,6 +29,7 @@ def _pixels(data: bytes) -> np.ndarray:
 
 def _reduced(im: Image.Image) -> np.ndarray:
     import numpy as np
+
     im = im.convert("RGB")
     im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(im)
@@ -36,6 +37,7 @@ def _reduced(im: Image.Image) -> np.ndarray:
 
 def _pack(bits) -> bytes:
     import numpy as np
+
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
 
 

@@ -73,6 +73,16 @@ class ImageHandler:
         self.config = config or ImageConfig()
         self.scheme = ImageWatermark(self.config.watermark)
 
+    def warm_up(self) -> None:
+        """Load what marking, reading marks and fingerprints need (numpy, SciPy, the embedder and
+        the detector load on first use, so metadata-only commands start without them): a server
+        calls this at start, so that no request pays for the imports."""
+        from importlib import import_module
+
+        for module in ("embedding", "detection"):
+            import_module(f"synthgov.modalities.image.watermark.{module}")
+        import numpy  # noqa: F401 - the fingerprint and the visible label's ink measure
+
     # -- sniffing and validation ---------------------------------------------------------------
     def accept(self, prefix: bytes) -> bool:
         return sniff(prefix) is not None

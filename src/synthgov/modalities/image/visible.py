@@ -12,15 +12,10 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
 from synthgov.errors import InvalidInput
-
-if TYPE_CHECKING:
-    pass
-
 
 FONT_PATH = Path(__file__).with_name("fonts") / "NotoSansSC-Bold-subset.otf"
 MIN_RATIO = 0.05
@@ -47,6 +42,7 @@ INK_LEVEL = 128  # a pixel counts as glyph ink from half coverage up
 def ink_height(text: str, size: int) -> int:
     """Rows of the rendered glyph mask that hold ink (coverage >= 50 %), not the font's metrics."""
     import numpy as np
+
     mask = _font(size).getmask(text)
     if mask.size[0] == 0 or mask.size[1] == 0:
         return 0
