@@ -132,3 +132,40 @@ def test_an_unusable_json_lines_path_is_a_one_line_error(run, folder, tmp_path):
         proc = run("inspect", str(folder), option, str(tmp_path), ok=False)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert proc.stderr.strip().count("\n") == 0 and "Is a directory" in proc.stderr
+
+
+def test_json_lines_are_written_in_groups_and_all_there_after_an_interruption(tmp_path):
+    """Lines are flushed in groups, not one by one; whatever stops the run, the finished lines are
+    in the file (``drive`` closes the sink on the way out), each whole."""
+    from synthgov.cli import batch
+
+    target = tmp_path / "out.jsonl"
+    target.write_text('{"name": "a"}\n{"name": "torn')  # an earlier run killed mid-line
+
+    def results():
+        for n in range(batch.JsonLines.FLUSH_LINES + 3):
+            yield {"name": f"f{n}"}
+        raise KeyboardInterrupt
+
+    sink = batch.JsonLines(str(target))
+    with pytest.raises(KeyboardInterrupt):
+        batch.drive(results(), 10, "testing", sink, batch.encode)
+    lines = target.read_text().splitlines()
+    assert lines[1] == '{"name": "torn'
+    assert [json.loads(line)["name"] for line in lines[2:]] == [f"f{n}" for n in range(batch.JsonLines.FLUSH_LINES + 3)]
+    assert batch.done_in(target, "name") == {"a"} | {f"f{n}" for n in range(batch.JsonLines.FLUSH_LINES + 3)}
+
+
+def test_folder_patterns_match_names_without_case_and_paths_below_the_folder(tmp_path):
+    from pathlib import Path
+
+    from synthgov.cli import batch
+
+    for name in ("a/B.PNG", "a/c.jpg", "a/skip/d.png", "e.webp", "f.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    found = batch.collect([tmp_path], [], ["a/skip"], [".png", ".jpg", ".webp"])
+    assert [i.relative.as_posix() for i in found] == ["e.webp", "a/B.PNG", "a/c.jpg"]
+    found = batch.collect([tmp_path], ["a/*.jpg", "*.WEBP"], [], [])
+    assert [i.relative.as_posix() for i in found] == ["e.webp", "a/c.jpg"]
+    assert [i.relative for i in batch.collect([tmp_path / "f.txt"], [], [], [".png"])] == [Path("f.txt")]

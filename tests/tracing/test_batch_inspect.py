@@ -110,3 +110,16 @@ def test_a_produce_id_holding_a_nul_names_no_record(platform, operator, samples,
     assert together[1]["labels"][0]["fields"]["ProduceID"] == "a\x00b" and together[1]["labels"][0]["record"] is None
     assert together[0]["labels"][0]["record"]["log"]["matches"]
 
+
+
+def test_the_encoded_batch_is_the_same_answers_as_json_text(platform, operator, samples, tmp_path):
+    """``--json`` and ``--jsonl`` take each result as JSON text made in the worker: the same answer."""
+    import json
+
+    outs = label(platform, operator, samples, 2)
+    paths = _folder(tmp_path, [o.data for o in outs], {"plain.png": samples["photo.png"], "bad.jpg": b"hello"})
+    items = [{"path": str(p), "actor": Actor.operator().id, "deep": False, "search": True} for p in paths]
+    encoded = list(service.inspect_files_encoded(platform, items))
+    assert [json.loads(e.text) for e in encoded] == [e.to_dict() for e in encoded] == _batch(platform, paths)
+    assert [e.status.value for e in encoded] == ["labeled", "labeled", "unlabeled", "error"]
+    assert encoded[-1].error and encoded[-1].name == str(paths[-1])

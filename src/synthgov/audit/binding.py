@@ -44,10 +44,17 @@ def canonical_row(table: str, values: dict[str, Any]) -> str:
     return _ENCODER.encode({"columns": columns, "table": table})
 
 
+_ATTRIBUTES: dict[type, tuple[tuple[str, str], ...]] = {}  # per model: (column name, attribute name)
+
+
 def row_values(row: Any) -> dict[str, Any]:
     """Column name -> value of an ORM row (by column, not by attribute name)."""
-    mapper = row.__mapper__
-    return {column.name: getattr(row, mapper.get_property_by_column(column).key) for column in row.__table__.columns}
+    pairs = _ATTRIBUTES.get(type(row))
+    if pairs is None:
+        mapper = row.__mapper__
+        pairs = _ATTRIBUTES.setdefault(type(row), tuple((column.name, mapper.get_property_by_column(column).key)
+                                                        for column in row.__table__.columns))
+    return {name: getattr(row, key) for name, key in pairs}
 
 
 def row_digest(h, table: str, values: dict[str, Any]) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +49,17 @@ def collect(paths: Iterable[Path], include: list[str], exclude: list[str],
     """The files ``paths`` name: files as given, folders recursively. In folders, a file is taken when
     its name or path below the folder matches an ``include`` pattern (default: the extensions the
     handlers read) and no ``exclude`` pattern; hidden files and folders are skipped."""
-    patterns = include or [f"*{ext}" for ext in default_include]
+    wanted = _Patterns(include or [f"*{ext}" for ext in default_include])
+    unwanted = _Patterns(exclude)
     out: list[Item] = []
     for given in paths:
         if given.is_dir():
             for root, dirs, names in os.walk(given, onerror=_walk_error):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                                 and not _matches(Path(root, d).relative_to(given), exclude))
+                below = Path(root).relative_to(given)
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not unwanted.match(below / d))
                 for name in sorted(names):
-                    relative = Path(root, name).relative_to(given)
-                    if name.startswith(".") or _matches(relative, exclude) or not _matches(relative, patterns):
+                    relative = below / name
+                    if name.startswith(".") or unwanted.match(relative) or not wanted.match(relative):
                         continue
                     out.append(Item(Path(root, name), relative))
         else:
@@ -68,9 +71,18 @@ def _walk_error(exc: OSError) -> None:
     raise InvalidInput(f"cannot read folder {exc.filename}: {exc.strerror}")
 
 
-def _matches(relative: Path, patterns: list[str]) -> bool:
-    text = relative.as_posix()
-    return any(fnmatch.fnmatch(relative.name.lower(), p.lower()) or fnmatch.fnmatch(text, p) for p in patterns)
+class _Patterns:
+    """Globs matched against a file's name (case-insensitively) or its path below the folder,
+    compiled once into one expression each (a folder of thousands of files meets them thousands of times)."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.names = re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns)) if patterns else None
+        self.paths = re.compile("|".join(fnmatch.translate(p) for p in patterns)) if patterns else None
+
+    def match(self, relative: Path) -> bool:
+        if self.names is None or self.paths is None:
+            return False
+        return bool(self.names.match(relative.name.lower()) or self.paths.match(relative.as_posix()))
 
 
 def done_in(jsonl: Path, key: str) -> set[str]:
@@ -189,11 +201,17 @@ def run(task: str, items: list[dict], *, jobs: int, chunk: int, data_dir: Path |
 
 
 class JsonLines:
-    """Results as JSON Lines: to stdout (``-``) or appended to a file, flushed line by line, so an
-    interrupted run leaves every finished result behind."""
+    """Results as JSON Lines: to stdout (``-``) or appended to a file. Lines are flushed in groups
+    (every ``FLUSH_LINES`` lines or ``FLUSH_SECONDS``, and at the end or on an interruption): a run
+    that is killed outright leaves every result but the last group's, which ``--resume`` does again."""
+
+    FLUSH_LINES = 64
+    FLUSH_SECONDS = 0.5
 
     def __init__(self, target: str | None) -> None:
         self.stream = None
+        self._unflushed = 0
+        self._flushed_at = time.monotonic()
         if target == "-":
             self.stream = sys.stdout
         elif target:
@@ -209,14 +227,28 @@ class JsonLines:
             if torn:
                 self.stream.write("\n")
 
-    def write(self, result: dict) -> None:
+    def write_text(self, line: str) -> None:
+        """One result already encoded as JSON (no newline in it)."""
         if self.stream is not None:
-            self.stream.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+            self.stream.write(line + "\n")
+            self._unflushed += 1
+            if self._unflushed >= self.FLUSH_LINES or time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS:
+                self.flush()
+
+    def flush(self) -> None:
+        if self.stream is not None:
             self.stream.flush()
+            self._unflushed, self._flushed_at = 0, time.monotonic()
 
     def close(self) -> None:
+        self.flush()
         if self.stream is not None and self.stream is not sys.stdout:
             self.stream.close()
+
+
+def encode(result: dict) -> str:
+    """A plain result as its JSON line."""
+    return json.dumps(result, ensure_ascii=False, default=str)
 
 
 def progress(total: int, verb: str) -> Any:
@@ -228,15 +260,17 @@ def progress(total: int, verb: str) -> Any:
                     console=err_console, transient=True, disable=total < 2)
 
 
-def drive(results: Iterator[Any], total: int, verb: str, sink: JsonLines, as_dict: Callable[[Any], dict],
+def drive(results: Iterator[Any], total: int, verb: str, sink: JsonLines, as_line: Callable[[Any], str],
           each: Callable[[Any], None] | None = None) -> list[Any]:
-    """Consume ``results`` with a progress bar, writing each to ``sink`` (and ``each``)."""
+    """Consume ``results`` with a progress bar, writing each to ``sink`` as ``as_line`` encodes it
+    (and passing it to ``each``)."""
     out = []
     with progress(total, verb) as bar:
         task = bar.add_task(verb, total=total)
         try:
             for result in results:
-                sink.write(as_dict(result))
+                if sink.stream is not None:
+                    sink.write_text(as_line(result))
                 if each is not None:
                     each(result)
                 out.append(result)

@@ -227,6 +227,12 @@ def main(argv: list[str] | None = None) -> None:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             _error(said or f"{type(exc).__name__}: {msg}")
         raise
+    finally:
+        import gc
+
+        # what is alive now lives until exit: without this, the interpreter's last collections walk
+        # every object the imports made (about 0.25 s of each command's wall time)
+        gc.freeze()
 
 
 __all__ = ["app", "main"]

@@ -111,13 +111,14 @@ def _label_many(sources: list[Path], folder: Path, *, user: str | None, visible:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise InvalidInput(f"cannot make the output folder {parent}: {exc.strerror}") from exc
+        actor = operator().id
         todo = [{"source": str(source), "destination": str(destination), "user": user, "visible": visible,
-                 "watermark": watermark, "overwrite": overwrite, "actor": operator().id}
+                 "watermark": watermark, "overwrite": overwrite, "actor": actor}
                 for destination, source in targets.items()]
         results = batch.drive(
             batch.run(TASK, todo, jobs=jobs, chunk=batch.LABEL_GROUP,
                       data_dir=plat.settings.data_dir, database_url=plat.settings.database_url, platform=plat),
-            len(todo), "labeling", batch.JsonLines(jsonl), dict)
+            len(todo), "labeling", batch.JsonLines(jsonl), batch.encode)
     counts = {status: sum(1 for r in results if r["status"] == status) for status in ("labeled", "skipped",
                                                                                        "pending", "error")}
     if as_json:

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from synthgov.cli.batch import Exclude, Include, Jobs
+from synthgov.cli.batch import Exclude, Include, Jobs, encode
 
 if TYPE_CHECKING:
     from synthgov.records.schemas import RecordOut, RecordRef
-    from synthgov.tracing.schemas import Inspection
+    from synthgov.tracing.schemas import EncodedInspection, Inspection
 
-TASK = "synthgov.tracing.service.inspect_files"
+TASK = "synthgov.tracing.service.inspect_files"  # results as objects, for the text report
+ENCODED_TASK = "synthgov.tracing.service.inspect_files_encoded"  # as JSON text encoded by the workers
 STYLE = {"labeled": "green", "nonconformant": "yellow", "unlabeled": "dim", "error": "red"}
 VERDICT_STYLE = {"valid": "green", "integrity-only": "yellow", "tampered": "bold red", "unsigned": "dim"}
 
@@ -39,21 +40,23 @@ def inspect(
     the rest go on. Exit 1 if any file could not be read."""
     from synthgov.cli import batch
 
-    batch.warm(TASK, jobs)
+    task = ENCODED_TASK if as_json or jsonl is not None or resume is not None else TASK
+    batch.warm(task, jobs)
     from synthgov.cli.common import exit_with, operator, platform, print_json
     from synthgov.tracing.schemas import Status
 
     with platform() as plat:
         items = batch.collect(paths, include or [], exclude or [], plat.registry.extensions())
         done = batch.done_in(resume, "name") if resume else set()
-        todo = [{"path": str(i.path), "actor": operator().id, "deep": deep, "search": not metadata_only}
+        actor = operator().id
+        todo = [{"path": str(i.path), "actor": actor, "deep": deep, "search": not metadata_only}
                 for i in items if str(i.path) not in done]
         sink = batch.JsonLines(str(resume) if resume else jsonl)
         results = batch.drive(
-            batch.run(TASK, todo, jobs=jobs, chunk=batch.CHUNK,
+            batch.run(task, todo, jobs=jobs, chunk=batch.CHUNK,
                       data_dir=plat.settings.data_dir, database_url=plat.settings.database_url,
                       platform=plat),
-            len(todo), "inspecting", sink, lambda r: r.to_dict())
+            len(todo), "inspecting", sink, _line)
     if as_json:
         print_json({"files": [r.to_dict() for r in results]})
     elif jsonl is None and resume is None:
@@ -70,6 +73,14 @@ def inspect(
                           + already)
     if any(r.status is Status.ERROR for r in results):
         exit_with(1)
+
+
+def _line(result: Inspection | EncodedInspection) -> str:
+    from synthgov.tracing.schemas import EncodedInspection
+
+    if isinstance(result, EncodedInspection):
+        return result.text
+    return encode(result.to_dict())
 
 
 def _who(rec: RecordOut | RecordRef) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum, StrEnum
 from typing import Any
@@ -20,16 +21,20 @@ class Status(StrEnum):
 
 
 _PLAIN = frozenset({str, int, float, bool})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, looked up once per class
 
 
 def jsonable(value: Any) -> Any:
     """Dataclasses, pydantic models, enums, bytes and containers as JSON values."""
     if value is None or type(value) in _PLAIN:  # most values of a result: nothing to convert
         return value
+    names = _FIELDS.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.setdefault(type(value), tuple(f.name for f in fields(value)))
+    if names is not None:
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
@@ -115,4 +120,24 @@ class Inspection:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = jsonable(self)
+        return out
+
+    def encoded(self) -> EncodedInspection:
+        """This result as its JSON text (a batch worker sends that, not the objects: the command's
+        own process then only writes it)."""
+        return EncodedInspection(self.name, self.status, self.error,
+                                 json.dumps(self.to_dict(), ensure_ascii=False, default=str))
+
+
+@dataclass(frozen=True)
+class EncodedInspection:
+    """An :class:`Inspection` as JSON text, with what a summary counts."""
+
+    name: str | None
+    status: Status
+    error: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(self.text)
         return out

@@ -23,6 +23,7 @@ from synthgov.tracing.permissions import TracingPermission
 from synthgov.tracing.policy import TracingPolicy
 from synthgov.tracing.schemas import (
     ContentMatch,
+    EncodedInspection,
     FingerprintFinding,
     Inspection,
     LabelFinding,
@@ -34,7 +35,7 @@ from synthgov.tracing.schemas import (
 if TYPE_CHECKING:
     from synthgov.bootstrap import Platform
 
-__all__ = ["Inspection", "Status", "inspect_content", "inspect_files", "inspect_or_error"]
+__all__ = ["Inspection", "Status", "inspect_content", "inspect_files", "inspect_files_encoded", "inspect_or_error"]
 
 
 def _check(reserved: str, message: bytes, pinned: set[str]) -> SignatureCheck:
@@ -236,6 +237,13 @@ def inspect_files(platform: Platform, items: list[dict[str, Any]]) -> Iterator[I
             if held >= BATCH_BYTES or n == len(items) - 1:
                 yield from _judge_batch(ctx, batch)
                 batch, held = [], 0
+
+
+def inspect_files_encoded(platform: Platform, items: list[dict[str, Any]]) -> Iterator[EncodedInspection]:
+    """:func:`inspect_files`, each result as its JSON text (``--json`` and ``--jsonl``: the workers
+    encode, in parallel, what the command's one process would otherwise encode for all of them)."""
+    for result in inspect_files(platform, items):
+        yield result.encoded()
 
 
 def _judge_batch(ctx: Ctx, batch: list[tuple[dict[str, Any], bytes, _Reading | Inspection]]) -> Iterator[Inspection]:
