@@ -169,3 +169,27 @@ def test_folder_patterns_match_names_without_case_and_paths_below_the_folder(tmp
     found = batch.collect([tmp_path], ["a/*.jpg", "*.WEBP"], [], [])
     assert [i.relative.as_posix() for i in found] == ["e.webp", "a/c.jpg"]
     assert [i.relative for i in batch.collect([tmp_path / "f.txt"], [], [], [".png"])] == [Path("f.txt")]
+
+
+def test_a_file_name_that_is_not_utf8_is_labeled_inspected_and_resumed(run, samples, tmp_path):  # noqa: F811
+    """Names Python decodes with surrogates (PEP 383) go into JSON as escapes: valid UTF-8 that
+    reads back to the same name; the command never dies on writing them."""
+    source = tmp_path / "src"
+    source.mkdir()
+    weird = os.fsdecode(b"bad\xffname.jpg")
+    (source / weird).write_bytes(samples["photo.jpg"])
+    labeled_lines = tmp_path / "labeled.jsonl"
+    run("label", "image", str(source), "-o", str(tmp_path / "out"), "--no-watermark", "--jsonl", str(labeled_lines))
+    labeled = json.loads(labeled_lines.read_bytes().decode("utf-8"))
+    assert labeled["status"] == "labeled" and labeled["output"] == str(tmp_path / "out" / weird)
+    found = tmp_path / "found.jsonl"
+    for jobs in ("1", "2"):
+        found.unlink(missing_ok=True)
+        run("inspect", str(tmp_path / "out"), "--jsonl", str(found), "--jobs", jobs)
+        (line,) = found.read_bytes().decode("utf-8").splitlines()
+        assert json.loads(line)["name"] == str(tmp_path / "out" / weird)
+        assert json.loads(line)["status"] == "labeled"
+    whole = run("inspect", str(tmp_path / "out" / weird), "--json")
+    assert json.loads(whole.stdout)["files"][0]["name"] == str(tmp_path / "out" / weird)
+    again = run("inspect", str(tmp_path / "out"), "--resume", str(found))
+    assert "0 inspected; 1 were already in" in again.stderr and len(found.read_text().splitlines()) == 1

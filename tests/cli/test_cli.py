@@ -17,6 +17,7 @@ def run(tmp_path, database_url):
 
     def _run(*args, ok=True):
         proc = subprocess.run([sys.executable, "-m", "synthgov", *args], capture_output=True, text=True, env=env,
+                              errors="surrogateescape",  # a file name in a message is its bytes
                               cwd=tmp_path, timeout=120)
         if ok:
             assert proc.returncode == 0, proc.stderr

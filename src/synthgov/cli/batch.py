@@ -248,7 +248,9 @@ class JsonLines:
 
 def encode(result: dict) -> str:
     """A plain result as its JSON line."""
-    return json.dumps(result, ensure_ascii=False, default=str)
+    from synthgov.jsontext import dumps
+
+    return dumps(result, default=str)
 
 
 def progress(total: int, verb: str) -> Any:

@@ -7,7 +7,6 @@ built when a command first asks for them.
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,7 +87,9 @@ def operator() -> Actor:
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    from synthgov.jsontext import dumps
+
+    sys.stdout.write(dumps(obj, indent=2, default=str) + "\n")
 
 
 def exit_with(code: int) -> None:

@@ -69,8 +69,8 @@ def inspect(
 
         counts = Counter(r.status.value for r in results)
         already = f"; {len(done)} were already in {resume}" if resume and done else ""
-        err_console.print(f"{len(results)} inspected: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-                          + already)
+        said = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        err_console.print(f"{len(results)} inspected" + (f": {said}" if said else "") + already)
     if any(r.status is Status.ERROR for r in results):
         exit_with(1)
 

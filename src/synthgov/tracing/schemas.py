@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from synthgov.jsontext import dumps
 from synthgov.provenance.signing import SignatureCheck
 from synthgov.records.schemas import RecordOut, RecordRef
 
@@ -126,7 +127,7 @@ class Inspection:
         """This result as its JSON text (a batch worker sends that, not the objects: the command's
         own process then only writes it)."""
         return EncodedInspection(self.name, self.status, self.error,
-                                 json.dumps(self.to_dict(), ensure_ascii=False, default=str))
+                                 dumps(self.to_dict(), default=str))
 
 
 @dataclass(frozen=True)
