@@ -120,6 +120,7 @@ class Scan:
 
     xmp: list[bytes] = field(default_factory=list)
     exif: bytes | None = None  # TIFF-structured EXIF ("II*\0…"/"MM\0*…")
+    exif_place: tuple[str, str] | None = None  # (where, problem) when the EXIF came from outside the format's place
     text_labels: list[TextLabel] = field(default_factory=list)
     stray_xmp: list[StrayXmp] = field(default_factory=list)
     damage: list[str] = field(default_factory=list)

@@ -157,6 +157,8 @@ def exif_labels(found: Scan) -> list[tuple[str, str, list[str]]]:
         if where.startswith("EXIF UserComment") and parsed_form is not LabelForm.WRAPPED and looks_like_label(text):
             placement = [*placement, "EXIF UserComment holds the inner object; image guide Annex B writes the "
                          "wrapped {\"AIGC\":…} form"]
+        if found.exif_place is not None:
+            where, placement = f"{where} in {found.exif_place[0]}", [*placement, found.exif_place[1]]
         out.append((where, text, placement))
     return out
 

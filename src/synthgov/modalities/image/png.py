@@ -9,11 +9,12 @@ import struct
 import zlib
 
 from synthgov.errors import CorruptMedia, HostileInput
-from synthgov.modalities.image.formats import Broken, Scan, TextLabel, check_metadata, strict
+from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, TextLabel, check_metadata, strict
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
 LABEL_KEYWORD = b"AIGC"
+RAW_PROFILE = b"Raw profile type "  # ImageMagick's hex-encoded profiles in text chunks (xmp, exif, APP1, ...)
 MAX_TEXT = 4 * 1024 * 1024  # decompressed text chunk limit (zTXt/iTXt bombs)
 
 
@@ -85,6 +86,36 @@ def _stray(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
                                             "or a tEXt 'AIGC' chunk (image guide Annex B)"))
 
 
+def _raw_profile(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
+    """An ImageMagick raw profile (``"\\n<name>\\n<length>\\n<hex, 72 digits a line>\\n"``): ImageMagick
+    keeps a JPEG's XMP and EXIF this way when it writes a PNG, so a label copied by a conversion
+    lands here. Its XMP is read as a stray packet, its EXIF where no eXIf chunk gave one; exiftool
+    reads both. (Hand-written: no library reads this ImageMagick convention.)"""
+    kind = keyword[len(RAW_PROFILE):].strip().lower()
+    if kind not in (b"xmp", b"exif", b"app1"):
+        return
+    fields = text.split(None, 2)
+    where = f"PNG {chunk} {keyword.decode('latin-1')!r}"
+    try:
+        declared = int(fields[1])
+        profile = bytes.fromhex(fields[2].decode("ascii"))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        result.broken(f"{where} is not an ImageMagick raw profile (name, length and hex digits)")
+        return
+    if declared != len(profile):
+        result.broken(f"{where} says {declared} bytes but holds {len(profile)}")
+    if kind == b"xmp":
+        result.stray_xmp.append(StrayXmp(f"XMP in {where} (ImageMagick)", profile,
+                                         "label in an ImageMagick raw XMP profile; the image guide places XMP in "
+                                         "an uncompressed iTXt 'XML:com.adobe.xmp' chunk"))
+    elif result.exif is None:
+        tiff = profile.removeprefix(b"Exif\x00\x00")
+        if tiff[:4] in (b"II*\x00", b"MM\x00*"):
+            result.exif = tiff
+            result.exif_place = (f"{where} (ImageMagick)", "label in an ImageMagick raw EXIF profile; the image "
+                                 "guide places a PNG's label in XMP or a tEXt 'AIGC' chunk")
+
+
 def scan(data: bytes, lenient: bool = False) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp", lenient=lenient)
     found = chunks(data, result.broken)
@@ -121,17 +152,22 @@ def _chunk_into(result: Scan, ctype: bytes, body: bytes) -> None:
                 result.notes.append("XMP iTXt chunk is compressed; some verifiers read it as inconclusive")
         elif keyword == LABEL_KEYWORD:
             result.text_labels.append(TextLabel("PNG iTXt AIGC", text.decode("utf-8", "replace")))
+        elif lenient and keyword.startswith(RAW_PROFILE):
+            _raw_profile(result, "iTXt", keyword, text)
         elif lenient:
             _stray(result, "iTXt", keyword, text)
     elif ctype in (b"tEXt", b"zTXt"):
         keyword, _, text = body.partition(b"\x00")
-        if keyword == LABEL_KEYWORD or (lenient and (b"AIGC" in text or ctype == b"zTXt")):
+        raw = keyword.startswith(RAW_PROFILE)
+        if keyword == LABEL_KEYWORD or (lenient and (raw or b"AIGC" in text or ctype == b"zTXt")):
             if ctype == b"zTXt":
                 text = _inflate(text[1:])
                 result.metadata_bytes += len(text)
                 check_metadata(result.metadata_bytes)
             if keyword == LABEL_KEYWORD:
                 result.text_labels.append(TextLabel(f"PNG {ctype.decode()} AIGC", text.decode("latin-1")))
+            elif raw:
+                _raw_profile(result, ctype.decode(), keyword, text)
             else:
                 _stray(result, ctype.decode(), keyword, text)
     elif ctype == b"eXIf" and result.exif is None:
