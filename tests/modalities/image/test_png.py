@@ -58,7 +58,7 @@ def test_an_imagemagick_raw_xmp_profile_is_read_leniently_and_named(samples, cty
     labeled = data[:33] + _raw(b"xmp", _hexed(PACKET), ctype) + data[33:]
     found = png.scan(labeled, lenient=True)
     (stray,) = found.stray_xmp
-    assert stray.packet == PACKET and "ImageMagick" in stray.location and "raw XMP profile" in stray.problem
+    assert stray.packet == PACKET and "raw profile" in stray.location and "raw XMP profile" in stray.problem
     assert not found.damage
     assert png.scan(labeled).stray_xmp == []  # a strict walk (labeling) takes it as any other text chunk
 

@@ -14,7 +14,7 @@ from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, TextLabel,
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
 LABEL_KEYWORD = b"AIGC"
-RAW_PROFILE = b"Raw profile type "  # ImageMagick's hex-encoded profiles in text chunks (xmp, exif, APP1, ...)
+RAW_PROFILE = b"Raw profile type "  # hex profiles in text chunks (ImageMagick's convention; exiv2 writes EXIF so)
 MAX_TEXT = 4 * 1024 * 1024  # decompressed text chunk limit (zTXt/iTXt bombs)
 
 
@@ -87,10 +87,10 @@ def _stray(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
 
 
 def _raw_profile(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
-    """An ImageMagick raw profile (``"\\n<name>\\n<length>\\n<hex, 72 digits a line>\\n"``): ImageMagick
-    keeps a JPEG's XMP and EXIF this way when it writes a PNG, so a label copied by a conversion
-    lands here. Its XMP is read as a stray packet, its EXIF where no eXIf chunk gave one; exiftool
-    reads both. (Hand-written: no library reads this ImageMagick convention.)"""
+    """A raw profile (``"\\n<name>\\n<length>\\n<hex, 72 digits a line>\\n"``): ImageMagick keeps a
+    JPEG's XMP and EXIF this way when it writes a PNG (so a label copied by a conversion lands here),
+    and exiv2 writes a PNG's EXIF so. Its XMP is read as a stray packet, its EXIF where no eXIf chunk
+    gave one; exiftool reads both. (Hand-written: no library reads this convention.)"""
     kind = keyword[len(RAW_PROFILE):].strip().lower()
     if kind not in (b"xmp", b"exif", b"app1"):
         return
@@ -105,15 +105,16 @@ def _raw_profile(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
     if declared != len(profile):
         result.broken(f"{where} says {declared} bytes but holds {len(profile)}")
     if kind == b"xmp":
-        result.stray_xmp.append(StrayXmp(f"XMP in {where} (ImageMagick)", profile,
-                                         "label in an ImageMagick raw XMP profile; the image guide places XMP in "
-                                         "an uncompressed iTXt 'XML:com.adobe.xmp' chunk"))
+        result.stray_xmp.append(StrayXmp(f"XMP in {where} (raw profile)", profile,
+                                         "label in a raw XMP profile (ImageMagick's hex text chunk); the image "
+                                         "guide places XMP in an uncompressed iTXt 'XML:com.adobe.xmp' chunk"))
     elif result.exif is None:
         tiff = profile.removeprefix(b"Exif\x00\x00")
         if tiff[:4] in (b"II*\x00", b"MM\x00*"):
             result.exif = tiff
-            result.exif_place = (f"{where} (ImageMagick)", "label in an ImageMagick raw EXIF profile; the image "
-                                 "guide places a PNG's label in XMP or a tEXt 'AIGC' chunk")
+            result.exif_place = (f"{where} (raw profile)", "label in a raw EXIF profile (the hex text chunk of "
+                                 "ImageMagick and exiv2); the image guide places a PNG's label in XMP or a tEXt "
+                                 "'AIGC' chunk")
 
 
 def scan(data: bytes, lenient: bool = False) -> Scan:
