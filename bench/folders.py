@@ -8,7 +8,10 @@ against exiftool doing the same reading and writing in one batch process, side b
   read, conformance checked, signature verified, ProduceID traced) against ``exiftool -r
   -XMP-TC260:AIGC OUT``.
 
-Each figure is the wall time of the whole command, process start-up included.
+Beside them, ``bench.bare_reader``: a script doing only what exiftool does (labels read, file hashed,
+a JSON line written; two forked processes; no CLI, no database), with and without each label's SM2
+signature: the floor under the command in Python. Each figure is the wall time of the whole command,
+process start-up included.
 """
 
 from __future__ import annotations
@@ -67,6 +70,9 @@ def run() -> dict:
         seconds["exiftool read"] = _timed(exiftool + ["-r", "-s3", "-XMP-TC260:AIGC", str(work / "sg")])
         seconds["synthgov inspect"] = _timed(synthgov + ["inspect", str(work / "sg"), "--jobs", str(JOBS), "--jsonl",
                                                          str(work / "inspect.jsonl")], env)
+        bare = [sys.executable, "-m", "bench.bare_reader", str(work / "sg"), str(work / "bare.jsonl"), "--jobs", str(JOBS)]
+        seconds["bare reader"] = _timed(bare, env)
+        seconds["bare reader + SM2"] = _timed(bare + ["--verify"], env)
         seconds["synthgov inspect, 1 job"] = _timed(synthgov + ["inspect", str(work / "sg"), "--jsonl",
                                                                 str(work / "inspect1.jsonl")], env)
         one = next(iter(sorted((work / "sg").iterdir())))
@@ -87,5 +93,7 @@ def run() -> dict:
             "label, no PDQ / exiftool write": round(rates["synthgov label, no PDQ"] / rates["exiftool write"], 1),
             "inspect / exiftool read": round(rates["synthgov inspect"] / rates["exiftool read"], 1),
             "inspect, 1 job / exiftool read": round(rates["synthgov inspect, 1 job"] / rates["exiftool read"], 1),
+            "bare reader / exiftool read": round(rates["bare reader"] / rates["exiftool read"], 1),
+            "bare reader + SM2 / exiftool read": round(rates["bare reader + SM2"] / rates["exiftool read"], 1),
         },
     }
