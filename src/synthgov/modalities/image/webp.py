@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from synthgov.errors import CorruptMedia
-from synthgov.modalities.image.formats import Broken, Scan, strict
+from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, strict
 
 XMP_FLAG, EXIF_FLAG, ALPHA_FLAG = 0x04, 0x08, 0x10
 
@@ -24,7 +24,14 @@ def chunks(data: bytes, broken: Broken = strict) -> list[tuple[bytes, bytes]]:
     if end_all > len(data):
         broken("WebP is truncated (RIFF size exceeds the file)")
         end_all = len(data)
-    pos, out = 12, []
+    out = _walk(data, 12, end_all, broken)
+    if not out or out[0][0] not in (b"VP8 ", b"VP8L", b"VP8X"):
+        broken("WebP has no image chunk")
+    return out
+
+
+def _walk(data: bytes, pos: int, end_all: int, broken: Broken) -> list[tuple[bytes, bytes]]:
+    out = []
     while pos < end_all:
         if pos + 8 > end_all:
             broken("WebP is truncated inside a chunk header")
@@ -35,8 +42,22 @@ def chunks(data: bytes, broken: Broken = strict) -> list[tuple[bytes, bytes]]:
             break
         out.append((fourcc, data[pos + 8 : pos + 8 + size]))
         pos += 8 + size + (size & 1)
-    if not out or out[0][0] not in (b"VP8 ", b"VP8L", b"VP8X"):
-        broken("WebP has no image chunk")
+    return out
+
+
+def _beyond(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Whole chunks after the end the RIFF size gives (a writer that appended a chunk without
+    updating the size): what a lenient walk still reads. Trailing bytes that are not chunks are
+    left alone."""
+    pos = struct.unpack("<I", data[4:8])[0] + 8
+    pos += pos & 1
+    out = []
+    while pos + 8 <= len(data):
+        fourcc, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if not all(0x20 <= c < 0x7F for c in fourcc) or pos + 8 + size > len(data):
+            break
+        out.append((fourcc, data[pos + 8 : pos + 8 + size]))
+        pos += 8 + size + (size & 1)
     return out
 
 
@@ -58,15 +79,24 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
             result.width, result.height, _ = _canvas(first, head)
         except CorruptMedia as exc:
             result.broken(str(exc))
+    if lenient and (after := _beyond(data)):
+        names = ", ".join(repr(f.decode("latin-1")) for f, _ in after)
+        result.broken(f"WebP RIFF size ends the file before {len(after)} more chunk{'s' if len(after) > 1 else ''} "
+                      f"({names}): read anyway")
+        parts += after
     result.parts = len(parts)
     result.frames = max(1, sum(1 for fourcc, _ in parts if fourcc == b"ANMF"))
     for fourcc, body in parts:
         if fourcc in (b"XMP ", b"EXIF"):
             result.metadata_bytes += len(body)
         if fourcc == b"XMP ":
-            result.xmp.append(body)
-            if not has_flag:
-                result.notes.append("WebP 'XMP ' chunk present but the VP8X XMP flag is not set")
+            if has_flag or not lenient:
+                result.xmp.append(body)
+            else:  # readers that follow the container spec (libwebp's demuxer) look for XMP only when flagged
+                why = "the VP8X XMP flag is not set" if first == b"VP8X" else "a simple WebP (no VP8X header)"
+                result.stray_xmp.append(StrayXmp(f"XMP TC260:AIGC in WebP 'XMP ' chunk, {why}", body,
+                                                 f"'XMP ' chunk in {why}: WebP readers that follow the container "
+                                                 "specification do not look for it"))
         elif fourcc == b"EXIF" and result.exif is None:
             result.exif = body[6:] if body.startswith(b"Exif\x00\x00") else body
     return result
