@@ -15,6 +15,7 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
 LABEL_KEYWORD = b"AIGC"
 RAW_PROFILE = b"Raw profile type "  # hex profiles in text chunks (ImageMagick's convention; exiv2 writes EXIF so)
+AFTER_IEND = 256  # chunks read after IEND at most (a trailer of tiny chunks is not worth a long walk)
 MAX_TEXT = 4 * 1024 * 1024  # decompressed text chunk limit (zTXt/iTXt bombs)
 
 
@@ -48,6 +49,24 @@ def chunks(data: bytes, broken: Broken = strict) -> list[tuple[bytes, bytes, int
             return out
         if out[0][0] != b"IHDR":
             broken(f"PNG does not start with an IHDR chunk (it starts with {out[0][0].decode('latin-1')!r})")
+
+
+def _after_iend(data: bytes, pos: int) -> list[tuple[bytes, bytes, int, int]]:
+    """Whole chunks after IEND (a writer that appended a text chunk to a finished file; exiftool
+    reads them as a trailer): what a lenient walk still reads. Bytes that are not chunks (a type
+    of four letters, a length that fits, a matching CRC) end the walk."""
+    out: list[tuple[bytes, bytes, int, int]] = []
+    while pos + 12 <= len(data) and len(out) < AFTER_IEND:
+        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 12 + length
+        if not ctype.isalpha() or end > len(data):
+            break
+        body = data[pos + 8 : pos + 8 + length]
+        if zlib.crc32(ctype + body) != struct.unpack(">I", data[end - 4 : end])[0]:
+            break
+        out.append((ctype, body, pos, end))
+        pos = end
+    return out
 
 
 def _inflate(payload: bytes) -> bytes:
@@ -120,6 +139,10 @@ def _raw_profile(result: Scan, chunk: str, keyword: bytes, text: bytes) -> None:
 def scan(data: bytes, lenient: bool = False) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp", lenient=lenient)
     found = chunks(data, result.broken)
+    if lenient and found and found[-1][0] == b"IEND" and (after := _after_iend(data, found[-1][3])):
+        names = ", ".join(repr(c.decode("latin-1")) for c, _, _, _ in after)
+        result.broken(f"PNG has {len(after)} chunk{'s' if len(after) > 1 else ''} after IEND ({names}): read anyway")
+        found += after
     result.parts = len(found)
     for ctype, body, _, _ in found:
         try:
