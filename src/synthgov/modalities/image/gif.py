@@ -9,7 +9,8 @@ from __future__ import annotations
 import struct
 
 from synthgov.errors import CorruptMedia
-from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, strict
+from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, TextLabel, check_metadata, strict
+from synthgov.modalities.image.xmp import looks_like_label
 
 XMP_APP = b"\x21\xff\x0bXMP DataXMP"
 MAGIC_TRAILER = b"\x01" + bytes(range(0xFF, -1, -1)) + b"\x00"
@@ -98,6 +99,13 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
             result.stray_xmp.append(StrayXmp("XMP in GIF application extension (sub-blocks)", packet,
                                              "GIF XMP split into data sub-blocks without the XMP magic trailer; "
                                              "readers that follow the XMP specification see a broken packet"))
+        elif kind == "extension" and lenient and data[start + 1 : start + 2] == b"\xfe":  # a comment extension
+            text = _subblocks(data, start + 2)[0]
+            result.metadata_bytes += len(text)
+            check_metadata(result.metadata_bytes)
+            if looks_like_label(text.decode("latin-1")):
+                result.text_labels.append(TextLabel("GIF comment extension", text.decode("utf-8", "replace"),
+                                                    "label in a GIF comment extension, not in XMP (image guide)"))
     return result
 
 

@@ -47,7 +47,8 @@ def report(info: MediaInfo, found: Scan) -> MetadataReport:
         out.notes.extend(notes)
         for value in values:
             parsed = parse_label_text(value.value)
-            label = FoundLabel(f"{location} ({value.form})", parsed,
+            where = location.replace("XMP TC260:AIGC in", "XMP in", 1) if value.problem else location
+            label = FoundLabel(f"{where} ({value.form})", parsed,
                                placement=[p for p in (problem, value.problem) if p])
             if parsed.form is LabelForm.WRAPPED:
                 label.notes.append("XMP holds the wrapped {\"AIGC\":…} form; the guide writes the inner object")

@@ -192,6 +192,10 @@ def _chunk_into(result: Scan, ctype: bytes, body: bytes) -> None:
                 result.text_labels.append(TextLabel(f"PNG {ctype.decode()} AIGC", text.decode("latin-1")))
             elif raw:
                 _raw_profile(result, ctype.decode(), keyword, text)
+            elif keyword == XMP_KEYWORD:  # XMP in a text chunk that cannot carry UTF-8: exiftool reads it
+                result.stray_xmp.append(StrayXmp(f"XMP in PNG {ctype.decode()} 'XML:com.adobe.xmp'", text,
+                                                 f"XMP in a {ctype.decode()} chunk; the XMP specification and the "
+                                                 "image guide place it in an uncompressed iTXt chunk"))
             else:
                 _stray(result, ctype.decode(), keyword, text)
     elif ctype == b"eXIf" and result.exif is None:

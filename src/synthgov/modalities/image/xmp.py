@@ -127,7 +127,34 @@ def find_aigc(packet: bytes, damage: list[str] | None = None) -> tuple[list[XmpV
                 found.append(XmpValue("attribute", value))
             elif _split(name)[1].upper() == "AIGC" and (misplaced := _misplaced("attribute", name, value, notes)):
                 found.append(misplaced)
+            elif damage is not None and _stray_label(value):
+                found.append(XmpValue("attribute", value, f"label in the XMP attribute {_qname(elem, name)}, "
+                                                          "not TC260:AIGC"))
+        if (damage is not None and len(elem) == 0 and _split(elem.tag)[1].upper() != "AIGC"
+                and _stray_label(elem.text or "")):
+            found.append(XmpValue("element", elem.text or "", f"label in the XMP property {_property(elem)}, "
+                                                             "not TC260:AIGC"))
     return found, notes
+
+
+def _stray_label(value: str) -> bool:
+    """A label-looking JSON value in some other XMP property (a vendor's ``dc:description``)."""
+    text = value.lstrip()
+    return text.startswith(("{", "AIGC{")) and looks_like_label(text)
+
+
+def _qname(elem: etree._Element, name: str) -> str:
+    namespace, local = _split(name)
+    prefix = next((p for p, uri in elem.nsmap.items() if uri == namespace and p), None) if namespace else None
+    return f"{prefix}:{local}" if prefix else local
+
+
+def _property(elem: etree._Element) -> str:
+    """The property an element's value belongs to: itself, or for an ``rdf:li`` of an ``rdf:Alt``,
+    ``rdf:Seq`` or ``rdf:Bag``, the property around it (``dc:description``)."""
+    while elem.getparent() is not None and _split(elem.tag)[0] == RDF_NS:
+        elem = elem.getparent()
+    return _qname(elem, elem.tag)
 
 
 def update_packet(packet: bytes | None, value: str) -> bytes:
