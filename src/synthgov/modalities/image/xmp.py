@@ -127,10 +127,10 @@ def find_aigc(packet: bytes, damage: list[str] | None = None) -> tuple[list[XmpV
                 found.append(XmpValue("attribute", value))
             elif _split(name)[1].upper() == "AIGC" and (misplaced := _misplaced("attribute", name, value, notes)):
                 found.append(misplaced)
-            elif damage is not None and _stray_label(value):
+            elif damage is not None and _stray_label(value) and not _inside_aigc(elem):
                 found.append(XmpValue("attribute", value, f"label in the XMP attribute {_qname(elem, name)}, "
                                                           "not TC260:AIGC"))
-        if (damage is not None and len(elem) == 0 and _split(elem.tag)[1].upper() != "AIGC"
+        if (damage is not None and len(elem) == 0 and not _inside_aigc(elem)
                 and _stray_label(elem.text or "")):
             found.append(XmpValue("element", elem.text or "", f"label in the XMP property {_property(elem)}, "
                                                              "not TC260:AIGC"))
@@ -141,6 +141,17 @@ def _stray_label(value: str) -> bool:
     """A label-looking JSON value in some other XMP property (a vendor's ``dc:description``)."""
     text = value.lstrip()
     return text.startswith(("{", "AIGC{")) and looks_like_label(text)
+
+
+def _inside_aigc(elem: etree._Element) -> bool:
+    """Whether an element is an AIGC property or inside one (an ``rdf:Bag``/``rdf:Alt`` around the
+    value): its text is read with the property already."""
+    node: etree._Element | None = elem
+    while node is not None:
+        if isinstance(node.tag, str) and _split(node.tag)[1].upper() == "AIGC":
+            return True
+        node = node.getparent()
+    return False
 
 
 def _qname(elem: etree._Element, name: str) -> str:
