@@ -130,8 +130,8 @@ def find_aigc(packet: bytes, damage: list[str] | None = None) -> tuple[list[XmpV
             elif damage is not None and _stray_label(value) and not _inside_aigc(elem):
                 found.append(XmpValue("attribute", value, f"label in the XMP attribute {_qname(elem, name)}, "
                                                           "not TC260:AIGC"))
-        if (damage is not None and len(elem) == 0 and not _inside_aigc(elem)
-                and _stray_label(elem.text or "")):
+        if (damage is not None and len(elem) == 0 and _stray_label(elem.text or "")
+                and not _inside_aigc(elem)):
             found.append(XmpValue("element", elem.text or "", f"label in the XMP property {_property(elem)}, "
                                                              "not TC260:AIGC"))
     return found, notes
