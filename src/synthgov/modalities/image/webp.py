@@ -13,6 +13,7 @@ from synthgov.errors import CorruptMedia
 from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, strict
 
 XMP_FLAG, EXIF_FLAG, ALPHA_FLAG = 0x04, 0x08, 0x10
+BEYOND = 256  # chunks read after the RIFF end at most (a trailer of tiny chunks is not worth a long walk)
 
 
 def chunks(data: bytes, broken: Broken = strict) -> list[tuple[bytes, bytes]]:
@@ -51,8 +52,8 @@ def _beyond(data: bytes) -> list[tuple[bytes, bytes]]:
     left alone."""
     pos = struct.unpack("<I", data[4:8])[0] + 8
     pos += pos & 1
-    out = []
-    while pos + 8 <= len(data):
+    out: list[tuple[bytes, bytes]] = []
+    while pos + 8 <= len(data) and len(out) < BEYOND:
         fourcc, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         if not all(0x20 <= c < 0x7F for c in fourcc) or pos + 8 + size > len(data):
             break
