@@ -140,7 +140,8 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp", lenient=lenient)
     found = chunks(data, result.broken)
     if lenient and found and found[-1][0] == b"IEND" and (after := _after_iend(data, found[-1][3])):
-        names = ", ".join(repr(c.decode("latin-1")) for c, _, _, _ in after)
+        kinds = list(dict.fromkeys(c.decode("latin-1") for c, _, _, _ in after))  # each kind once
+        names = ", ".join(repr(k) for k in kinds[:5]) + (", …" if len(kinds) > 5 else "")
         result.broken(f"PNG has {len(after)} chunk{'s' if len(after) > 1 else ''} after IEND ({names}): read anyway")
         found += after
     result.parts = len(found)

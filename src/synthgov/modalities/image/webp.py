@@ -81,7 +81,8 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
         except CorruptMedia as exc:
             result.broken(str(exc))
     if lenient and (after := _beyond(data)):
-        names = ", ".join(repr(f.decode("latin-1")) for f, _ in after)
+        kinds = list(dict.fromkeys(f.decode("latin-1") for f, _ in after))  # each kind once
+        names = ", ".join(repr(k) for k in kinds[:5]) + (", …" if len(kinds) > 5 else "")
         result.broken(f"WebP RIFF size ends the file before {len(after)} more chunk{'s' if len(after) > 1 else ''} "
                       f"({names}): read anyway")
         parts += after
