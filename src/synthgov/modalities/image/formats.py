@@ -73,6 +73,14 @@ def sniff(prefix: bytes) -> ImageFormat | None:
 METADATA_LIMIT: ContextVar[int] = ContextVar("synthgov_image_metadata_limit", default=16 * 1024 * 1024)
 
 
+def trailing_chunks(container: str, after: str, kinds: list[bytes]) -> str:
+    """The problem for whole chunks found past a container's end (``after``): how many, and each
+    kind once, at most five (a hostile trailer of thousands stays one short line)."""
+    names = list(dict.fromkeys(k.decode("latin-1") for k in kinds))
+    shown = ", ".join(repr(k) for k in names[:5]) + (", …" if len(names) > 5 else "")
+    return f"{container} has {len(kinds)} chunk{'s' if len(kinds) > 1 else ''} {after} ({shown}): read anyway"
+
+
 def check_metadata(total: int) -> None:
     limit = METADATA_LIMIT.get()
     if total > limit:

@@ -9,7 +9,15 @@ import struct
 import zlib
 
 from synthgov.errors import CorruptMedia, HostileInput
-from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, TextLabel, check_metadata, strict
+from synthgov.modalities.image.formats import (
+    Broken,
+    Scan,
+    StrayXmp,
+    TextLabel,
+    check_metadata,
+    strict,
+    trailing_chunks,
+)
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
@@ -140,9 +148,7 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
     result = Scan(xmp_location="XMP TC260:AIGC in PNG iTXt XML:com.adobe.xmp", lenient=lenient)
     found = chunks(data, result.broken)
     if lenient and found and found[-1][0] == b"IEND" and (after := _after_iend(data, found[-1][3])):
-        kinds = list(dict.fromkeys(c.decode("latin-1") for c, _, _, _ in after))  # each kind once
-        names = ", ".join(repr(k) for k in kinds[:5]) + (", …" if len(kinds) > 5 else "")
-        result.broken(f"PNG has {len(after)} chunk{'s' if len(after) > 1 else ''} after IEND ({names}): read anyway")
+        result.broken(trailing_chunks("PNG", "after IEND", [c for c, _, _, _ in after]))
         found += after
     result.parts = len(found)
     for ctype, body, _, _ in found:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from synthgov.errors import CorruptMedia
-from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, strict
+from synthgov.modalities.image.formats import Broken, Scan, StrayXmp, strict, trailing_chunks
 
 XMP_FLAG, EXIF_FLAG, ALPHA_FLAG = 0x04, 0x08, 0x10
 BEYOND = 256  # chunks read after the RIFF end at most (a trailer of tiny chunks is not worth a long walk)
@@ -81,10 +81,7 @@ def scan(data: bytes, lenient: bool = False) -> Scan:
         except CorruptMedia as exc:
             result.broken(str(exc))
     if lenient and (after := _beyond(data)):
-        kinds = list(dict.fromkeys(f.decode("latin-1") for f, _ in after))  # each kind once
-        names = ", ".join(repr(k) for k in kinds[:5]) + (", …" if len(kinds) > 5 else "")
-        result.broken(f"WebP RIFF size ends the file before {len(after)} more chunk{'s' if len(after) > 1 else ''} "
-                      f"({names}): read anyway")
+        result.broken(trailing_chunks("WebP", "after the end its RIFF size gives", [f for f, _ in after]))
         parts += after
     result.parts = len(parts)
     result.frames = max(1, sum(1 for fourcc, _ in parts if fourcc == b"ANMF"))
