@@ -203,6 +203,9 @@ def section(r: dict, root: Path) -> str:
     lost = ", ".join(nat["failures"]) if nat["failures"] else "none"
     fp, sp = r["false_positives"], r["speed"]
     skipped = "".join(f"\n* skipped: {s}" for s in r["skipped"])
+    peers_when = (f" synthgov's column is from this run; the peers' columns are from the run of {r['peers_when']} "
+                  "(not rerun: their code, the images and the attacks' seeds have not changed since)."
+                  if r.get("peers_when") else "")
     return f"""## Image watermark
 
 Command: `make bench` (or `python -m bench watermark`){_settings(r)}. Run {r['when']} on {r['machine']}{_speed_when(r)}. Quality is
@@ -273,7 +276,7 @@ for each strength:
 The same attacks on a subset the peers can process in reasonable time: {', '.join(r['corpus'])}.
 Each cell: exact payload recovery (rate, mean bit accuracy where the method exposes raw bits).
 synthgov only ever returns a MAC-checked payload, so it has no bit accuracy to show; RivaGAN carries 32
-bits, the others 64.{skipped}
+bits, the others 64.{peers_when}{skipped}
 
 {head}
 {chr(10).join(rows)}

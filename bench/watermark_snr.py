@@ -44,8 +44,9 @@ def corpus() -> list[tuple[str, Image.Image]]:
 
 
 def snr(image: Image.Image) -> float:
-    """The code symbols' SNR (dB) at the canonical geometry (the embedder's own measure)."""
-    return symbol_snr(image, KEY, PAYLOAD, CFG.small_work if min(image.size) < CFG.small_side else CFG.work, CFG)
+    """The code symbols' SNR (dB) at the canonical geometry (the embedder's own measure), in the
+    layout the embedder chose (of those it may use at this size, the one that reads)."""
+    return max(symbol_snr(image, KEY, PAYLOAD, layout.work, CFG) for layout in CFG.layouts_for(min(image.size)))
 
 
 def reads(image: Image.Image) -> bool:

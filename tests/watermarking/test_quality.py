@@ -111,7 +111,7 @@ def test_calibration_makes_a_mark_with_room_to_spare_fainter_and_reports_it_trul
     calibrated, strength = wm.embed_reported(image, KEY, 9)
     assert strength.psnr > psnr(image, model) + 0.5
     assert ssimulacra2(image, calibrated) > ssimulacra2(image, model)
-    assert abs(read_back(calibrated, KEY, 9, wm.DEFAULT.work, wm.DEFAULT) - strength.margin) < 1.5
+    assert abs(read_back(calibrated, KEY, 9, wm.DEFAULT.layouts_for(1536)[0], wm.DEFAULT) - strength.margin) < 1.5
     assert strength.margin >= wm.DEFAULT.target_snr - 1.5 and strength.expected == "robust"
     found = wm.detect(calibrated, KEY)
     assert found is not None and found.payload == 9
@@ -131,19 +131,21 @@ def test_a_boost_that_would_show_is_eased_to_the_quality_floor():
     from synthgov.modalities.image.watermark.embedding import read_back
 
     image = Image.open(PHOTOS / "rocket.jpg").convert("RGB")  # a night sky: the boost shows first there
-    unguarded = wm.DEFAULT.model_copy(update={"quality_floor": 0.0})
+    # one tile layout, so the model's mark below is the one the calibration starts from
+    one = wm.DEFAULT.model_copy(update={"layouts": tuple(wm.DEFAULT.layouts_for(min(image.size))[:1])})
+    unguarded = one.model_copy(update={"quality_floor": 0.0})
     boosted, boosted_strength = wm.embed_reported(image, KEY, 5, unguarded)
-    model, _ = wm.embed_reported(image, KEY, 5, check=False)
+    model, _ = wm.embed_reported(image, KEY, 5, one, check=False)
     plain, strong = ssimulacra2(image, model), ssimulacra2(image, boosted)
     assert strong < plain - 2  # the boost costs sight on this picture
     floor = (plain + strong) / 2  # a floor the boosted mark misses and the model's meets
-    eased, eased_strength = wm.embed_reported(image, KEY, 5, wm.DEFAULT.model_copy(update={"quality_floor": floor}))
+    eased, eased_strength = wm.embed_reported(image, KEY, 5, one.model_copy(update={"quality_floor": floor}))
     assert ssimulacra2(image, eased) >= floor - 0.5
     assert boosted_strength.margin > eased_strength.margin  # weaker than the full boost, and the record says so
-    assert eased_strength.margin == read_back(eased, KEY, 5, wm.DEFAULT.small_work, wm.DEFAULT)
+    assert eased_strength.margin == read_back(eased, KEY, 5, one.layouts[0], one)
     found = wm.detect(eased, KEY)
     assert found is not None and found.payload == 5
-    above = wm.DEFAULT.model_copy(update={"quality_floor": min(plain + 1, 100)})  # not even the model's mark meets it
+    above = one.model_copy(update={"quality_floor": min(plain + 1, 100)})  # not even the model's mark meets it
     kept, kept_strength = wm.embed_reported(image, KEY, 5, above)
     assert np.array_equal(np.asarray(kept), np.asarray(model))  # no boost at all: the model's own mark
     assert kept_strength.margin < eased_strength.margin

@@ -12,7 +12,6 @@ from synthgov.watermarking.falsepositives import FalsePositiveBudget
 from synthgov.watermarking.payload import PayloadCodec
 
 CODEC = PayloadCodec()  # 64-bit payload + 32-bit MAC, K=7 rate-1/2 code: 204 coded bits
-LAYOUTS = 2  # tile layouts the detector tries (shortest side / 4 at `work`, / 2 at `small_work`)
 
 
 class PerceptualModel(BaseModel):
@@ -38,6 +37,30 @@ class PerceptualModel(BaseModel):
                             "pixels; the detector's own high-pass): slow blotches cost sight and read nothing")
 
 
+class Layout(BaseModel):
+    """One tile layout: the detector normalises the shortest side to ``work`` pixels, where a tile is
+    ``cfg.tile`` wide, so ``work / tile`` tiles span the shortest side; the embedder may use it for
+    pictures whose shortest side lies in [``min_side``, ``max_side``] (where two layouts may, it makes
+    both and keeps the one its JPEG read-back reads better)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    work: int = Field(gt=0)
+    min_side: int = Field(ge=0)
+    max_side: int = Field(gt=0)
+
+
+# JPEG works on 8 x 8 blocks of the picture's own pixels: cells of 8 px or more keep the mark in the
+# blocks' lowest coefficients, which even q50 keeps, while 4-px cells read ~10 dB worse after it. But
+# larger cells also carry more of the picture's own texture as noise (natural pictures have most of
+# their energy in coarse detail) and fewer copies of each cell to cancel it over, which can cost a
+# luminance mark on a grey or busy picture more than JPEG does. So where two layouts fit, the embedder
+# makes the mark in both and keeps the better (``embedding._preferred``): a quarter of the shortest
+# side from 640 px, half of it below 1,024 px, the whole of it below 640 px.
+DEFAULT_LAYOUTS = (Layout(work=512, min_side=640, max_side=1 << 30), Layout(work=256, min_side=0, max_side=1023),
+                   Layout(work=128, min_side=0, max_side=639))
+
+
 class ImageWatermarkConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -48,14 +71,16 @@ class ImageWatermarkConfig(BaseModel):
 
     grid: int = Field(32, ge=16, le=64, description="Cells per tile side (the codes are grid² cells)")
     tile: int = Field(128, description="Tile side in the detector's working resolution, pixels")
-    work: int = Field(512, description="The detector normalises the shortest side to this (tile = side / 4)")
-    small_work: int = Field(256, description="… and to this (tile = side / 2, the layout of small images)")
-    small_side: int = Field(640, description="Images with a shorter shortest side get tiles of half of it")
+    layouts: tuple[Layout, ...] = Field(DEFAULT_LAYOUTS, min_length=1, description="The tile layouts, largest "
+                                        "working resolution first (the detector tries them all, in this order)")
     min_embed_side: int = Field(256, description="Smallest shortest side that is marked")
     min_detect_side: int = Field(96, description="Smallest shortest side that is read")
     check_quality: int = Field(50, ge=1, le=100, description="The embedder reads its own mark back from a JPEG "
                                "copy of this quality to calibrate its gain and say how strong it is (the record's "
                                "watermark_strength)")
+    check_crop: float = Field(0.7, ge=0, le=1, description="In layouts of two tiles a side or fewer the read-back "
+                              "also reads a crop keeping this share of the area, scaled to 80 % and saved at JPEG "
+                              "q75, and takes the lower SNR (0: JPEG copy only)")
     target_snr: float = Field(5.0, description="Code-symbol SNR (dB) on that copy the calibration aims at (plus "
                               "20 log10 strength); the payload reads reliably from about 3 dB")
     gain_range: tuple[float, float] = Field((0.4, 1.4), description="Least and most the calibration may scale the "
@@ -71,14 +96,16 @@ class ImageWatermarkConfig(BaseModel):
                               "robust")
     limited_snr: float = Field(-4.0, description="… and below which it is unreliable (between the two: limited)")
     min_psnr: float = Field(34.0, description="Whatever the model allows, the mark never costs more than this, dB")
-    pilot_share: float = Field(0.2, gt=0, lt=1, description="Share of the pattern energy spent on the pilot")
+    pilot_share: float = Field(0.3, gt=0, lt=1, description="Share of the pattern energy spent on the pilot")
     band: int = Field(3, description="Pixels of margin zeroed around constant fill in the detector")
     strip_rows: int = Field(64, description="Rows processed at a time at full resolution (bounded memory)")
     geometries: int = Field(4, description="(scale, rotation) candidates decoded per layout")
     lattice_candidates: int = Field(3, description="Tile-lattice candidates from the autocorrelation")
     scale_range: tuple[float, float] = Field((0.7, 2.0), description="Relative scales searched")
     angle_range: float = Field(45.0, description="Degrees either way (the square lattice repeats every 90)")
-    scan_step: float = Field(0.02, description="Relative scale step of the small layout's last-resort scan")
+    scan_step: float = Field(0.02, description="Relative scale step of the small layouts' last-resort scan")
+    scan_angle: float = Field(8.0, ge=0, le=45, description="Degrees either way of the small layouts' last-resort "
+                              "rotation scan (whole degrees, at scale 1 and at the scale scan's best)")
     climbs: tuple[int, int] = Field((2, 1), description="Refinement rounds at the coarse and the fine step")
     shifts: int = Field(3, description="Best pilot shifts decoded per geometry")
     orientations: int = Field(8, description="Quarter turns and mirror images of the folded tile tried")
@@ -91,14 +118,31 @@ class ImageWatermarkConfig(BaseModel):
         low, high = self.gain_range
         if not 0 < low <= 1 <= high:
             raise ValueError(f"gain_range must be (low, high) with 0 < low <= 1 <= high, not {self.gain_range}")
+        if any(layout.work % self.tile for layout in self.layouts):
+            raise ValueError("every layout's work must be a whole number of tiles")
         if self.limited_snr > self.robust_snr:
             raise ValueError("limited_snr must not exceed robust_snr")
         return self
 
+    def layouts_for(self, short: int) -> list[Layout]:
+        """The layouts the embedder may use for a picture with this shortest side (at least one)."""
+        fits = [layout for layout in self.layouts if layout.min_side <= short <= layout.max_side]
+        return fits or [min(self.layouts, key=lambda layout: abs(layout.min_side - short))]
+
+    def tiles(self, layout: Layout) -> int:
+        """Tiles across the shortest side in this layout."""
+        return layout.work // self.tile
+
+    def scans(self, layout: Layout) -> bool:
+        """Whether the detector scans this layout's unrotated scales as a last resort: with two tiles
+        a side or fewer, a cropped picture shows too few for the autocorrelation."""
+        return self.tiles(layout) <= 2
+
     @property
     def max_decodes(self) -> int:
-        """Decodings per image: every layout's geometries, plus the small layout's scale scan."""
-        return (LAYOUTS * self.geometries + 1) * self.shifts
+        """Decodings per image: every layout's geometries (the canonical one and the lattice's), plus
+        the scale and the rotation scan of each layout that scans."""
+        return (len(self.layouts) * self.geometries + 2 * sum(map(self.scans, self.layouts))) * self.shifts
 
     @property
     def budget(self) -> FalsePositiveBudget:

@@ -18,11 +18,12 @@ import numpy as np
 from PIL import Image
 
 from synthgov.modalities.image.watermark import masking
-from synthgov.modalities.image.watermark.config import CODEC, DEFAULT, ImageWatermarkConfig
+from synthgov.modalities.image.watermark.config import CODEC, DEFAULT, ImageWatermarkConfig, Layout
 from synthgov.modalities.image.watermark.frontend import (
     CHROMA_COST,
     CHROMA_CROSS,
     CHROMA_DIRECTION,
+    HIGHPASS_SIGMA,
     chroma,
     fill_band,
     fold,
@@ -30,7 +31,13 @@ from synthgov.modalities.image.watermark.frontend import (
     whiten_parts,
     work_rgb,
 )
-from synthgov.modalities.image.watermark.patterns import basis, crosstalk_inverse, matched, smooth_tile
+from synthgov.modalities.image.watermark.patterns import (
+    basis,
+    matched,
+    reading_model,
+    shaped_cells,
+    smooth_tile,
+)
 from synthgov.watermarking.scheme import Expected, MarkStrength, TooSmall, Unmarkable
 
 GREY_MODES = ("L", "LA", "1", "I", "F", "I;16")
@@ -138,6 +145,7 @@ class PlaneMeasure:
     response: float  # the reading of the unit field, per unit of target
     per_unit: float  # mean square of the unit field over the image, per squared coefficient
     interference: float  # host energy in units of the whole-budget mark
+    coeffs: np.ndarray  # the code coefficients whose reading in this plane is proportional to the target
 
 
 class _Plan:
@@ -156,18 +164,12 @@ class _Plan:
         symbols = CODEC.symbols(key, payload)
         code_gain = np.sqrt((1 - cfg.pilot_share) / CODEC.coded_bits)
         self.t = np.concatenate([[np.sqrt(cfg.pilot_share)], code_gain * symbols])
-        self.inverse = crosstalk_inverse(key, cfg)
+        self.inverse = reading_model(key, cfg).inverse  # coefficients from target readings
         self.u = self.inverse @ self.t  # coefficients whose detector reading is proportional to t
-        self.tile1 = self.tile_of(self.u)
-        self.field1 = periodic_bilinear(self.tile1, rows, cols)  # tile1 at working resolution
+        self.rows, self.cols = rows, cols
 
     def tile_of(self, coeffs: np.ndarray) -> np.ndarray:
-        from scipy.ndimage import gaussian_filter
-
-        cells = (self.basis.T @ coeffs).reshape(self.cfg.grid, self.cfg.grid)
-        if self.cfg.jnd.highpass > 0:  # only what the detector reads: no slow blotches (on the cells: cheap)
-            cells = cells - gaussian_filter(cells, self.cfg.jnd.highpass * self.cfg.grid / self.cfg.tile, mode="wrap",
-                                            truncate=3.0)
+        cells = shaped_cells((self.basis.T @ coeffs).reshape(self.cfg.grid, self.cfg.grid), self.cfg)
         return np.array(smooth_tile(cells, self.side), dtype=np.float32)
 
     def measure(self, plane: int) -> PlaneMeasure:
@@ -182,17 +184,20 @@ class _Plan:
         whitened, divisor = whiten_parts(self.planes_work[plane])
         host = readings(whitened, self.key, plane_band, self.cfg)
         # what the detector reads of the field alone (linearised: the host sets the divisor)
-        field = self.field1 * gain
-        seen = readings((field - gaussian(field, 2.0)) / divisor, self.key, plane_band, self.cfg)
+        u = self.u
+        tile = self.tile_of(u)
+        field = periodic_bilinear(tile, self.rows, self.cols) * gain
+        seen = readings((field - gaussian(field, HIGHPASS_SIGMA)) / divisor, self.key, plane_band, self.cfg)
         response = float(np.dot(seen, self.t) / np.dot(self.t, self.t))
-        per_unit = float(np.mean(self.tile1.astype(np.float64) ** 2)) / float(np.dot(self.u, self.u))
+        per_unit = float(np.mean(tile.astype(np.float64) ** 2)) / float(np.dot(u, u))
         interference = float(np.dot(host, host)) / max(response, 1e-12) ** 2 * per_unit
-        return PlaneMeasure(host, response, per_unit, interference)
+        return PlaneMeasure(host, response, per_unit, interference, u)
 
     def tile(self, m: PlaneMeasure, level: float) -> np.ndarray:
         """The tile for one plane at RMS ``level``: the code direction, minus as much of the host's
-        reading as maximises signal over residual host (improved spread spectrum)."""
-        u, t = self.u, self.t
+        reading as maximises signal over residual host (improved spread spectrum), from the plane's
+        pre-compensated coefficients."""
+        u, t = m.coeffs, self.t
         room = level**2 / m.per_unit  # squared coefficients affordable
         coeffs = np.sqrt(room / np.dot(u, u)) * u
         if m.response > 0:
@@ -266,35 +271,63 @@ def embed(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfi
     return embed_reported(image, key, payload, cfg)[0]
 
 
-def read_back(marked: Image.Image, key: bytes, payload: int, work: int, cfg: ImageWatermarkConfig) -> float:
+def read_back(marked: Image.Image, key: bytes, payload: int, layout: Layout, cfg: ImageWatermarkConfig) -> float:
     """The code symbols' signal-to-noise ratio (dB) the detector gets, at the layout and geometry
     the mark was made for, from a JPEG copy of the marked image at ``cfg.check_quality`` (4:2:0,
     what sharing does to a picture): the honest measure of the mark's strength. The embedder knows
     the symbols, so it measures their SNR directly (mean squared over variance of the readings
     times the symbols, summed over the planes: what maximal-ratio combining gets); the code reads
-    the payload reliably from about 3 dB."""
+    the payload reliably from about 3 dB.
+
+    In a layout of two tiles a side or fewer, a crop changes which cells are seen how often and
+    takes away part of the host cancellation, which costs such a mark far more than JPEG alone; so
+    there the reading is the lower of that copy's and a re-shared crop's (:func:`crop_read_back`)."""
     import io
 
     buf = io.BytesIO()
     marked.convert("RGB").save(buf, "JPEG", quality=cfg.check_quality)
     copy = Image.open(io.BytesIO(buf.getvalue()))
-    scale = work / min(marked.size)
+    scale = layout.work / min(marked.size)
     # decoded at a reduced DCT scale no smaller than the working copy: the front end looks at
     # nothing finer, and an 8K picture's read-back then needs no second full-size image in memory
     copy.draft("RGB", (max(1, round(marked.size[0] * scale)), max(1, round(marked.size[1] * scale))))
-    return symbol_snr(copy, key, payload, work, cfg)
+    snr = symbol_snr(copy, key, payload, layout.work, cfg)
+    if cfg.check_crop > 0 and cfg.scans(layout):
+        snr = min(snr, crop_read_back(marked, key, payload, layout.work, cfg))
+    return snr
+
+
+def crop_read_back(marked: Image.Image, key: bytes, payload: int, work: int, cfg: ImageWatermarkConfig) -> float:
+    """The symbols' SNR after what re-sharing a cropped picture does: the centre keeping
+    ``cfg.check_crop`` of the area, scaled to 80 % and saved as JPEG q75, read where it was (scaled
+    back and laid on a flat canvas the detector's fill band ignores)."""
+    import io
+
+    width, height = marked.size
+    side = float(np.sqrt(cfg.check_crop))
+    cw, ch = max(1, int(width * side)), max(1, int(height * side))
+    ox, oy = (width - cw) // 2, (height - ch) // 2
+    part = marked.convert("RGB").crop((ox, oy, ox + cw, oy + ch))
+    part = part.resize((max(1, int(cw * 0.8)), max(1, int(ch * 0.8))), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    part.save(buf, "JPEG", quality=75)
+    back = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").resize((cw, ch), Image.Resampling.BICUBIC)
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    canvas.paste(back, (ox, oy))
+    return symbol_snr(canvas, key, payload, work, cfg)
 
 
 def symbol_snr(image: Image.Image, key: bytes, payload: int, work: int, cfg: ImageWatermarkConfig) -> float:
-    """The code symbols' SNR (dB) in ``image`` at the canonical geometry of layout ``work``."""
-    from synthgov.modalities.image.watermark.frontend import planes
+    """The code symbols' SNR (dB) in ``image`` at the canonical geometry of layout ``work``, read as
+    the detector reads them (equalised)."""
+    from synthgov.modalities.image.watermark.frontend import read_planes
 
-    codes = matched(key, cfg)[1]
+    model = reading_model(key, cfg)
     symbols = CODEC.symbols(key, payload)
     total = 0.0
-    for plane in planes(image, work, cfg):
+    for plane, weight in zip(*read_planes(image, work, cfg), strict=True):
         folded = fold(plane, 1.0, 0.0, cfg.tile)
-        agreement = (codes @ (folded - folded.mean()).ravel()) * symbols
+        agreement = model.equalise(folded - folded.mean(), fold(weight, 1.0, 0.0, cfg.tile))[1:] * symbols
         mean = float(agreement.mean())
         total += max(mean, 0.0) ** 2 / max(float(agreement.var()), 1e-12)
     return round(10 * float(np.log10(max(total, 1e-3))), 2)
@@ -329,16 +362,61 @@ def _eased(original: Image.Image, model: Image.Image, boosted: Image.Image, gain
     return 1.0 + (gain - 1.0) * (plain - floor) / (plain - strong)
 
 
+@dataclass
+class _Made:
+    """A mark made in one layout at the perceptual model's amplitudes (before calibration)."""
+
+    layout: Layout
+    side: int
+    gains: GainMap
+    tiles: list[np.ndarray]
+    used: float
+    out: Image.Image
+    psnr: float
+    snr: float | None = None  # its JPEG read-back, once measured
+    clean: float | None = None  # its reading as made (no attack), measured where two layouts compete
+
+
+def _preferred(a: _Made, b: _Made, cfg: ImageWatermarkConfig) -> _Made:
+    """Of two marks made in different layouts, the one to keep: a mark must first of all read as it
+    was made (a whole-side tile holds fewer copies of each cell, and on a busy small picture it can
+    read worse untouched even where it reads better after JPEG); of the marks that read robustly
+    untouched, the one whose read-back (JPEG copy, and crop where checked) is stronger; if neither
+    does, the one that reads better untouched."""
+    a_ok, b_ok = (a.clean or 0.0) >= cfg.robust_snr, (b.clean or 0.0) >= cfg.robust_snr
+    if a_ok != b_ok:
+        return a if a_ok else b
+    if a_ok:
+        return a if (a.snr or 0.0) >= (b.snr or 0.0) else b
+    return a if (a.clean or 0.0) >= (b.clean or 0.0) else b
+
+
+def _make(rgb: Image.Image, key: bytes, payload: int, layout: Layout, grey: bool, cfg: ImageWatermarkConfig) -> _Made:
+    width, height = rgb.size
+    short = min(width, height)
+    tiles_across = cfg.tiles(layout)
+    side = round(short / tiles_across)
+    rgb_work = work_rgb(rgb, layout.work)  # where the detector's tile is cfg.tile wide
+    gains = GainMap.build(rgb, rgb_work, cfg, 0.0 if grey else masking.chroma_weight(short, tiles_across, cfg))
+    plan = _Plan((width, height), rgb_work, key, payload, side, gains, cfg)
+    tiles = _tiles(plan, gains, (width, height), cfg)
+    first, used = _scaled(tiles, gains, 1.0, cfg)
+    out, psnr = _apply(rgb, first, gains, side, cfg)
+    return _Made(layout, side, gains, tiles, used, out, psnr)
+
+
 def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWatermarkConfig = DEFAULT, *,
                    check: bool = True) -> tuple[Image.Image, MarkStrength]:
     """:func:`embed`, and how strong the mark came out (what the generation record keeps).
 
-    The mark is made at the perceptual model's amplitudes, read back from a JPEG copy
-    (:func:`read_back`), and made again at the calibrated gain (:func:`calibration`) when that
-    differs by more than ``cfg.recalibrate``; a boost is eased where it would take the picture
+    The mark is made at the perceptual model's amplitudes in the layout for the picture's size (where
+    two layouts may serve, in both, keeping the one its read-back reads better), read back from a
+    JPEG copy (:func:`read_back`), and made again at the calibrated gain (:func:`calibration`) when
+    that differs by more than ``cfg.recalibrate``; a boost is eased where it would take the picture
     under ``cfg.quality_floor`` (:func:`_eased`) and read back again for the report, a fainter mark's
-    SNR moves by the gain. With ``check=False`` the mark is made once at the model's amplitudes and
-    the report's margin is 0 (a placeholder; the benchmark uses it to time the model's mark alone)."""
+    SNR moves by the gain. With ``check=False`` the mark is made once at the model's amplitudes in the
+    first layout for its size and the report's margin is 0 (a placeholder; the benchmark uses it to
+    time the model's mark alone)."""
     CODEC.check_payload(payload)
     width, height = image.size
     short = min(width, height)
@@ -348,44 +426,61 @@ def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWater
     mode = image.mode
     alpha = image.getchannel("A") if mode in ("RGBA", "LA", "PA") else None
     rgb = image if mode == "RGB" else image.convert("RGB")
-    small = short < cfg.small_side  # larger cells survive JPEG and downscaling better on small images
-    side = round(short / 2) if small else round(short / 4)
-    work = cfg.small_work if small else cfg.work  # where the detector's tile is cfg.tile wide
-    rgb_work = work_rgb(rgb, work)
-    gains = GainMap.build(rgb, rgb_work, cfg, 0.0 if mode in GREY_MODES else masking.chroma_weight(short, cfg))
-    plan = _Plan((width, height), rgb_work, key, payload, side, gains, cfg)
-    tiles = _tiles(plan, gains, (width, height), cfg)
-    first, used = _scaled(tiles, gains, 1.0, cfg)
-    out, psnr = _apply(rgb, first, gains, side, cfg)
-    del first  # tile-sized, but an 8K picture's tiles are megabytes: memory stays bounded
+    layouts = cfg.layouts_for(short) if check else cfg.layouts_for(short)[:1]
+    made: _Made | None = None
+    for layout in layouts:
+        candidate = _make(rgb, key, payload, layout, mode in GREY_MODES, cfg)
+        if check:
+            candidate.snr = read_back(candidate.out, key, payload, layout, cfg)
+            if len(layouts) > 1:
+                candidate.clean = symbol_snr(candidate.out, key, payload, layout.work, cfg)
+        made = candidate if made is None else _preferred(made, candidate, cfg)
+        del candidate  # a picture's worth of memory each: at most two are held
+    assert made is not None
+    out, psnr, gains, side = made.out, made.psnr, made.gains, made.side
     if check:
-        snr = read_back(out, key, payload, work, cfg)
+        snr = made.snr or 0.0
         gain = calibration(snr, cfg)
         if abs(gain - 1.0) > cfg.recalibrate:
             model, first_psnr = out, psnr
-            scaled, now = _scaled(tiles, gains, gain, cfg)
+            scaled, now = _scaled(made.tiles, gains, gain, cfg)
             out, psnr = _apply(rgb, scaled, gains, side, cfg)
             if gain > 1.0 and cfg.quality_floor > 0 and width * height <= cfg.quality_guard_pixels:
                 eased = _eased(rgb, model, out, gain, cfg)
                 if eased == 1.0:  # even the model's own mark is at the floor: it is the mark
                     out, psnr = model, first_psnr
                 elif eased is not None:
-                    out, psnr = _apply(rgb, _scaled(tiles, gains, eased, cfg)[0], gains, side, cfg)
-            del model, scaled
-            if gain > 1.0:
-                # a boosted mark is read back again: JPEG's dead zone erases faint coefficients, so a
-                # stronger mark gains more than its amplitude says (3-6 dB more, measured)
-                snr = read_back(out, key, payload, work, cfg)
-            else:
-                # a fainter one loses about what its amplitude says (the readings scale with it and
-                # JPEG's noise does not): `python -m bench.watermark_snr 1 5` measures the record at
-                # most 0.7 dB above a fresh reading, and up to 4 dB below it on the largest pictures
-                snr = round(snr + 20 * float(np.log10(now / used)), 2)
+                    out, psnr = _apply(rgb, _scaled(made.tiles, gains, eased, cfg)[0], gains, side, cfg)
+            del scaled
+            # the mark made is read back again: JPEG's dead zone erases faint coefficients, so a
+            # stronger mark gains more than its amplitude says (3-6 dB, measured) and a fainter one
+            # on a busy grey picture loses more (up to 4 dB): the record says what was made
+            snr = read_back(out, key, payload, made.layout, cfg)
+            applied = now / made.used
+            target = cfg.target_snr + 20 * np.log10(cfg.strength)
+            first = made.snr or 0.0
+            if applied < 1.0 and snr < target - 0.5 and first > snr:
+                # it lost more than its amplitude said: one step back towards the model's own mark,
+                # along the line through the two readings (the secant: the dead zone makes the
+                # reading fall faster than the amplitude, so the amplitude's own rule would overshoot)
+                step = 20 * float(np.log10(applied))  # dB of amplitude, negative
+                back = step + (target - snr) * step / (snr - first)
+                again = min(1.0, 10 ** (min(0.0, max(step, back)) / 20))
+                if again >= 1.0 - cfg.recalibrate:
+                    out, psnr, snr = model, first_psnr, first
+                else:
+                    out, psnr = _apply(rgb, _scaled(made.tiles, gains, again, cfg)[0], gains, side, cfg)
+                    snr = read_back(out, key, payload, made.layout, cfg)
+            del model
         expected = (Expected.ROBUST if snr >= cfg.robust_snr
                     else Expected.LIMITED if snr >= cfg.limited_snr else Expected.UNRELIABLE)
-        report = MarkStrength(cfg.strength, f"JPEG q{cfg.check_quality} copy", snr, psnr, expected)
+        checked = f"JPEG q{cfg.check_quality} copy"
+        if cfg.check_crop > 0 and cfg.scans(made.layout):
+            checked += f" and a {round(cfg.check_crop * 100)} % crop at 80 %, JPEG q75"
+        report = MarkStrength(cfg.strength, checked, snr, psnr, expected)
     else:
         report = MarkStrength(cfg.strength, "none", 0.0, psnr, Expected.LIMITED)
+    del made
     if mode == "L":
         return out.convert("L"), report
     if alpha is not None:

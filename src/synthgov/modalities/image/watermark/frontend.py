@@ -14,6 +14,7 @@ from PIL import Image
 
 from synthgov.modalities.image.watermark.config import ImageWatermarkConfig
 
+HIGHPASS_SIGMA = 2.0  # the detector's high-pass: the image minus its Gaussian blur of this sigma (pixels)
 CHROMA_DIRECTION = np.array([-1.402, 0.714, 0.0], dtype=np.float32)  # RGB change per unit of the plane
 CHROMA_COST = float(np.mean(CHROMA_DIRECTION**2))  # MSE per unit squared chroma offset (luminance: 1)
 CHROMA_CROSS = float(np.mean(CHROMA_DIRECTION))  # MSE cross term per unit luminance x chroma offset
@@ -46,7 +47,7 @@ def whiten_parts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(whitened plane, the divisor it used)."""
     from synthgov.watermarking.filters import gaussian
 
-    hp = y - gaussian(y, 2.0)
+    hp = y - gaussian(y, HIGHPASS_SIGMA)
     divisor = np.sqrt(gaussian(hp * hp, 4.0)) + 0.3
     return np.clip(hp / divisor, -3.0, 3.0), divisor
 
@@ -96,13 +97,33 @@ def fill_band(y: np.ndarray, band: int) -> np.ndarray:
 
 def planes(image: Image.Image, work: int, cfg: ImageWatermarkConfig) -> list[np.ndarray]:
     """The detector's whitened planes at a working resolution (luminance; chroma unless grey)."""
+    return read_planes(image, work, cfg)[0]
+
+
+def read_planes(image: Image.Image, work: int, cfg: ImageWatermarkConfig) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The whitened planes and, for each, the weight the mark has in it at every pixel: the
+    perceptual model's amplitude (the model run again on what is read, which is close to what the
+    embedder ran it on) over the whitening divisor, zero in the fill band. Folded like the plane, the
+    weights say how strongly each cell of the tile was seen (``ReadingModel.equalise``)."""
+    from synthgov.modalities.image.watermark import masking
+
     rgb = work_rgb(image, work)
     y = luma(rgb)
     band = fill_band(y, cfg.band)
-    out = [whiten(y)]
     c = chroma(rgb)
-    if float(np.ptp(c)) > 1.0:  # a grey picture has no chroma plane to read
-        out.append(whiten(c))
-    for w in out:
-        w[band] = 0.0
-    return out
+    has_chroma = float(np.ptp(c)) > 1.0  # a grey picture has no chroma plane to read
+    h, w = (rgb.shape[0] // 2) * 2, (rgb.shape[1] // 2) * 2
+    rgb_mask = 0.25 * (rgb[0:h:2, 0:w:2] + rgb[1:h:2, 0:w:2] + rgb[0:h:2, 1:w:2] + rgb[1:h:2, 1:w:2])
+    amps = masking.amplitudes(rgb_mask, cfg, 1.0 if has_chroma else 0.0)
+    size = (rgb.shape[1], rgb.shape[0])
+    out, weights = [], []
+    for plane, amp in ((y, amps.luma), (c, amps.chroma))[: 2 if has_chroma else 1]:
+        whitened, divisor = whiten_parts(plane)
+        level = np.asarray(Image.fromarray(np.ascontiguousarray(amp, dtype=np.float32), "F").resize(
+            size, Image.Resampling.BILINEAR), dtype=np.float32)
+        weight = level / divisor
+        whitened[band] = 0.0
+        weight[band] = 0.0
+        out.append(whitened)
+        weights.append(weight.astype(np.float32))
+    return out, weights

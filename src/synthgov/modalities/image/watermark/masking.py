@@ -90,8 +90,8 @@ def amplitudes(rgb_mask: np.ndarray, cfg: ImageWatermarkConfig, chroma_weight: f
     return Amplitudes((luma_amp * s).astype(np.float32), (chroma_amp * s).astype(np.float32))
 
 
-def chroma_weight(short: int, cfg: ImageWatermarkConfig) -> float:
-    """How much of its map the chroma plane may use at this shortest side: chroma survives 4:2:0
-    JPEG only when the cells span several pixels."""
-    cell = short / (2 * cfg.grid) if short < cfg.small_side else short / (4 * cfg.grid)
+def chroma_weight(short: int, tiles: int, cfg: ImageWatermarkConfig) -> float:
+    """How much of its map the chroma plane may use at this shortest side and ``tiles`` tiles across
+    it: chroma survives 4:2:0 JPEG only when the cells span several pixels."""
+    cell = short / (tiles * cfg.grid)
     return 1.0 if cell >= 4 else max(0.0, (cell - 1.0) / 3.0)

@@ -177,6 +177,17 @@ def scale_scan(halves: list[np.ndarray], key: bytes, cfg: ImageWatermarkConfig) 
     return max((pilot_z(halves, float(np.exp(step)), 0.0, key, cfg)[0], float(np.exp(step)), 0.0) for step in steps)
 
 
+def rotation_scan(halves: list[np.ndarray], key: bytes, cfg: ImageWatermarkConfig,
+                  scales: Iterable[float]) -> tuple[float, float, float]:
+    """The best small rotation by the pilot itself, in whole degrees up to ``cfg.scan_angle`` either
+    way, at each of ``scales``: a picture of one tile a side has no lattice to read a rotation off,
+    and :func:`refine` climbs only about a degree from where it starts (measured: chelsea at 451x300
+    turned by 3 degrees reads a pilot z of 7.9 at the right angle, 4.3 unrotated)."""
+    angles = np.radians(np.arange(-cfg.scan_angle, cfg.scan_angle + 0.5, 1.0))
+    return max((pilot_z(halves, scale, float(angle), key, cfg)[0], scale, float(angle))
+               for scale in dict.fromkeys(scales) for angle in angles)
+
+
 def refine(halves: list[np.ndarray], scale: float, angle: float, key: bytes,
            cfg: ImageWatermarkConfig) -> tuple[float, float, float]:
     """Pilot hill-climb from an autocorrelation estimate (good to about 0.5 degrees and 2 %): angle,
