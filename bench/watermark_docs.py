@@ -203,12 +203,16 @@ def section(r: dict, root: Path) -> str:
     lost = ", ".join(nat["failures"]) if nat["failures"] else "none"
     fp, sp = r["false_positives"], r["speed"]
     skipped = "".join(f"\n* skipped: {s}" for s in r["skipped"])
+    how = f" {r['how']}" if r.get("how") else ""
+    sweep_when = (f" (This table and its chart are from the run of {r['sweep_when']}, before the layouts and "
+                  "read-back of session 10; the default strength's row above is this run's.)"
+                  if r.get("sweep_when") else "")
     peers_when = (f" synthgov's column is from this run; the peers' columns are from the run of {r['peers_when']} "
                   "(not rerun: their code, the images and the attacks' seeds have not changed since)."
                   if r.get("peers_when") else "")
     return f"""## Image watermark
 
-Command: `make bench` (or `python -m bench watermark`){_settings(r)}. Run {r['when']} on {r['machine']}{_speed_when(r)}. Quality is
+Command: `make bench` (or `python -m bench watermark`){_settings(r)}. Run {r['when']} on {r['machine']}{_speed_when(r)}.{how} Quality is
 measured on every marked image against its original: **SSIMULACRA 2.1** (synthgov's port,
 `synthgov.watermarking.quality`; 90 ≈ visually lossless, 70 high quality; JPEG q90 of the test
 photographs scores 81–82), **butteraugli** (libjxl's `butteraugli_main`, images up to 2.1 MP; under 1
@@ -263,7 +267,7 @@ Flat images, one by one (what the record says of each mark, and what was lost):
 `[modalities.image.watermark] strength` multiplies the perceptual model's amplitudes and raises the
 calibration's target by 20 log10(strength) dB (docs/watermark.md). The same attacks
 on {r['sweep']['natural']['1.0']['images']} natural photographs (every fourth of the corpus, up to 2048 px) and the flat images,
-for each strength:
+for each strength:{sweep_when}
 
 | strength | natural: SSIMULACRA2 median (min) | natural: recovery, all attacks | natural: weakest attack | flat: SSIMULACRA2 median | flat: recovery |
 |---|---|---|---|---|---|
