@@ -71,11 +71,12 @@ def test_full_labeling_decodes_once_and_encodes_once(samples, counts, name):
     out = ImageHandler().label(samples[name], plan)
     (mark,) = [a for a in out.applied if a.kind is LabelKind.WATERMARK]
     assert mark.skipped is None or "too small" in mark.skipped  # lossless.webp is 300x200
-    # the watermark's strength check reads its mark back from an in-memory JPEG copy (one encode and
-    # one decode of that copy; a second when the calibration made the mark again); the input is
-    # decoded once and the output encoded once
+    # the watermark's strength check reads its mark back from in-memory JPEG copies (one encode and one
+    # decode each): a copy per read-back and, in layouts of two tiles a side or fewer, a re-shared crop
+    # too; a read-back per layout tried (two where two fit the picture's size) and one or two more when
+    # the calibration made the mark again; the input is decoded once and the output encoded once
     reads = counts["encode"] - 1
-    assert reads in ((0,) if mark.skipped else (1, 2))
+    assert reads == 0 if mark.skipped else 1 <= reads <= 8
     assert counts == {"decode": 1 + reads, "encode": 1 + reads, "scan": 3}  # input, encoded output, read-backs
     assert (out.watermark_strength is not None) == (not mark.skipped)
     assert out.has(LabelKind.EXPLICIT) and out.has(LabelKind.METADATA) and out.fingerprint is not None
@@ -86,8 +87,8 @@ def test_full_labeling_decodes_once_and_encodes_once(samples, counts, name):
 def test_the_service_adds_no_pass(platform, operator, samples, counts):
     with platform.unit_of_work(operator) as ctx:
         label_content(ctx, data=samples["photo.jpg"], user="u")
-    reads = counts["encode"] - 1  # the mark's strength check: one JPEG copy, two if the mark was made again
-    assert reads in (1, 2) and counts == {"decode": 1 + reads, "encode": 1 + reads, "scan": 3}
+    reads = counts["encode"] - 1  # the mark's strength checks: in-memory JPEG copies (as above)
+    assert 1 <= reads <= 8 and counts == {"decode": 1 + reads, "encode": 1 + reads, "scan": 3}
     counts.update(decode=0, encode=0, scan=0)
     with platform.unit_of_work(operator) as ctx:
         label_content(ctx, data=samples["photo.jpg"], visible=False, watermark=False)
