@@ -41,13 +41,19 @@ class Layout(BaseModel):
     """One tile layout: the detector normalises the shortest side to ``work`` pixels, where a tile is
     ``cfg.tile`` wide, so ``work / tile`` tiles span the shortest side; the embedder may use it for
     pictures whose shortest side lies in [``min_side``, ``max_side``] (where two layouts may, it makes
-    both and keeps the one its JPEG read-back reads better)."""
+    both and keeps one: ``embedding._preferred``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     work: int = Field(gt=0)
     min_side: int = Field(ge=0)
     max_side: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> Layout:
+        if self.min_side > self.max_side:
+            raise ValueError(f"a layout's min_side ({self.min_side}) must not exceed its max_side ({self.max_side})")
+        return self
 
 
 # JPEG works on 8 x 8 blocks of the picture's own pixels: cells of 8 px or more keep the mark in the
@@ -134,8 +140,9 @@ class ImageWatermarkConfig(BaseModel):
         return layout.work // self.tile
 
     def scans(self, layout: Layout) -> bool:
-        """Whether the detector scans this layout's unrotated scales as a last resort: with two tiles
-        a side or fewer, a cropped picture shows too few for the autocorrelation."""
+        """Whether the detector scans this layout's scales and small rotations by the pilot as a last
+        resort (and the read-back reads a crop too): with two tiles a side or fewer, a cropped or
+        turned picture shows too few for the autocorrelation."""
         return self.tiles(layout) <= 2
 
     @property

@@ -410,13 +410,14 @@ def embed_reported(image: Image.Image, key: bytes, payload: int, cfg: ImageWater
     """:func:`embed`, and how strong the mark came out (what the generation record keeps).
 
     The mark is made at the perceptual model's amplitudes in the layout for the picture's size (where
-    two layouts may serve, in both, keeping the one its read-back reads better), read back from a
-    JPEG copy (:func:`read_back`), and made again at the calibrated gain (:func:`calibration`) when
-    that differs by more than ``cfg.recalibrate``; a boost is eased where it would take the picture
-    under ``cfg.quality_floor`` (:func:`_eased`) and read back again for the report, a fainter mark's
-    SNR moves by the gain. With ``check=False`` the mark is made once at the model's amplitudes in the
-    first layout for its size and the report's margin is 0 (a placeholder; the benchmark uses it to
-    time the model's mark alone)."""
+    two layouts may serve, in both, keeping one: :func:`_preferred`), read back from a JPEG copy
+    (:func:`read_back`), and made again at the calibrated gain (:func:`calibration`) when that
+    differs by more than ``cfg.recalibrate``; a boost is eased where it would take the picture under
+    ``cfg.quality_floor`` (:func:`_eased`). A remade mark is read back again for the report, and a
+    fainter one that lost more than its amplitude said takes one secant step back. With
+    ``check=False`` the mark is made once at the model's amplitudes in the first layout for its size
+    and the report's margin is 0 (a placeholder; the benchmark uses it to time the model's mark
+    alone)."""
     CODEC.check_payload(payload)
     width, height = image.size
     short = min(width, height)

@@ -171,7 +171,7 @@ def axis_lattice(z: np.ndarray, reach: int, r_lo: float, r_hi: float, tile: int)
 
 def scale_scan(halves: list[np.ndarray], key: bytes, cfg: ImageWatermarkConfig) -> tuple[float, float, float]:
     """The best unrotated scale by the pilot itself, in steps of cfg.scan_step over cfg.scale_range: a square
-    image cropped to 70 % in the small-image layout shows only 1.7 tiles a side, too few for the
+    image cropped to 70 % in a layout of two tiles a side shows only 1.7 tiles a side, too few for the
     autocorrelation, while the pilot still stands out at the right scale."""
     steps = np.arange(np.log(cfg.scale_range[0]), np.log(cfg.scale_range[1]), np.log1p(cfg.scan_step))
     return max((pilot_z(halves, float(np.exp(step)), 0.0, key, cfg)[0], float(np.exp(step)), 0.0) for step in steps)
